@@ -174,7 +174,7 @@ class AttentionDecoder(nn.Module):
         prev = torch.full((batch,), self.start_index, dtype=torch.long, device=enc.device)
         finished = torch.zeros(batch, dtype=torch.bool, device=enc.device)
         # No sample can hold more characters than twice its encoder positions; cap each one.
-        step_cap = (mask.sum(1) * 2 + 1).clamp(max=max_steps)
+        step_cap = (mask.sum(1) * 2).clamp(max=max_steps - 1)
         logits, attn, glimpses, picks, probs = [], [], [], [], []
         for t in range(max_steps):
             lg, a, g, state = self._step(enc, keys, neg_mask, prev, state)
