@@ -1,0 +1,160 @@
+"""One training run (a teacher, the student or a baseline) from its config to its model file.
+
+A run folder holds ``config.json``, ``log.jsonl``, ``last.pt`` (the exact-resume state),
+``model.pt`` (the latest inference model file) and ``best.pt`` (the best one on the held-back
+validation samples). Running the same command again resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from engine.charset import Charset
+from engine.checkpoint import load_model, save_model
+from engine.config import ModelConfig, preset
+from engine.device import resolve_device
+from engine.model import TextRecognizer
+
+from .data.batching import StreamBatches
+from .data.mixing import MixedSource
+from .distill import DOMAINS, DistillConfig, Distiller, StudentWithProjection
+from .distributed import DistInfo, init_distributed, shutdown
+from .loop import LoopConfig, Trainer
+from .metrics import ScoreCard
+from .recipes import DataConfig, build_components
+
+
+@dataclass
+class RunConfig:
+    """Everything that defines a run; saved in its checkpoints and model files."""
+
+    name: str = "run"
+    model: dict[str, Any] = field(default_factory=lambda: preset("small").to_dict())
+    loop: LoopConfig = field(default_factory=LoopConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    distill: DistillConfig = field(default_factory=lambda: DistillConfig(
+        w_logits=0, w_hint=0, w_attention=0, w_affinity=0, conditional_strength=0))
+    teachers: dict[str, str] = field(default_factory=dict)  # domain -> teacher model file
+    batch_size: int = 48
+    device: str = "auto"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "model": self.model, "loop": dataclasses.asdict(self.loop),
+                "data": self.data.to_dict(), "distill": self.distill.to_dict(),
+                "teachers": dict(self.teachers), "batch_size": self.batch_size,
+                "device": self.device}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
+        return cls(name=d["name"], model=d["model"], loop=LoopConfig(**d["loop"]),
+                   data=DataConfig.from_dict(d["data"]), distill=DistillConfig(**d["distill"]),
+                   teachers=dict(d["teachers"]), batch_size=int(d["batch_size"]),
+                   device=d["device"])
+
+
+def _model_config(cfg: RunConfig, charset: Charset) -> ModelConfig:
+    return ModelConfig.from_dict({**cfg.model, "num_classes": charset.num_classes})
+
+
+def score_samples(model: TextRecognizer, samples: list[Any], charset: Charset,
+                  device: torch.device, batch_size: int = 32) -> ScoreCard:
+    """Greedy-decode held-back samples and score them (1 - CER is the conditional 'score')."""
+    from engine.preprocess import collate, prepare_crop
+
+    cfg = model.config
+    card = ScoreCard()
+    order = sorted(range(len(samples)), key=lambda i: samples[i].image.shape[1] / max(1, samples[i].image.shape[0]))
+    for start in range(0, len(order), batch_size):
+        chunk = [samples[i] for i in order[start:start + batch_size]]
+        images, widths = collate([prepare_crop(s.image, cfg.height, cfg.max_width) for s in chunk])
+        res = model.greedy(images.to(device), widths.to(device))
+        for s, row, n in zip(chunk, res.indices.cpu(), res.lengths.cpu()):
+            card.add(s.text, charset.decode(row[: int(n)]))
+    return card
+
+
+def run_training(run_dir: str | Path, cfg: RunConfig) -> dict[str, float]:
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    cfg_path = run_dir / "run_config.json"
+    if cfg_path.exists():  # a resumed run keeps its own config; steps/time limits may change
+        saved = RunConfig.from_dict(json.loads(cfg_path.read_text(encoding="utf-8")))
+        saved.loop.steps, saved.loop.time_limit_s = cfg.loop.steps, cfg.loop.time_limit_s
+        saved.device = cfg.device
+        cfg = saved
+    info = init_distributed(cfg.device)
+    device = resolve_device(cfg.device)
+    if device.type == "cuda" and info.enabled:
+        device = torch.device("cuda", info.local_rank)
+    if info.is_main:
+        cfg_path.write_text(json.dumps(cfg.to_dict(), indent=2), encoding="utf-8")
+    torch.manual_seed(cfg.loop.seed + info.rank)
+    charset = Charset()
+    report: list[str] = []
+    components, val = build_components(cfg.data, charset, report)
+    if info.is_main:
+        for line in report:
+            print(line, flush=True)
+    model_cfg = _model_config(cfg, charset)
+    student = TextRecognizer(model_cfg)
+    teachers = {d: load_model(p)[0].to(device) for d, p in cfg.teachers.items()}
+    distiller = Distiller(teachers, cfg.distill)
+    module = StudentWithProjection(student, {d: t.decoder.glimpse_dim for d, t in teachers.items()})
+    stream = MixedSource(components, seed=cfg.data.seed * 1000 + info.rank)
+    batches = StreamBatches(stream, cfg.batch_size, charset, model_cfg.height, model_cfg.max_width,
+                            device=device)
+    teacher_scores = _teacher_scores(run_dir, teachers, val, charset, device, info) \
+        if cfg.distill.uses_teachers and cfg.distill.conditional_strength > 0 else {}
+
+    def validate(step: int) -> dict[str, float]:
+        out: dict[str, float] = {}
+        scores = {}
+        for domain, samples in val.items():
+            card = score_samples(student, samples, charset, device)
+            out.update({f"{domain}_acc": card.accuracy, f"{domain}_cer": card.cer})
+            scores[domain] = 1.0 - card.cer
+        out["score"] = sum(scores.values()) / max(1, len(scores))
+        if teacher_scores and all(d in scores for d in DOMAINS):
+            out.update(distiller.update_conditional_weights(teacher_scores, scores))
+        return out
+
+    best = {"score": -1.0}
+    best_path = run_dir / "best.json"
+    if best_path.exists():
+        best = json.loads(best_path.read_text(encoding="utf-8"))
+
+    def on_checkpoint(step: int, last_val: dict[str, float] | None) -> None:
+        meta = {"run": cfg.name, "step": step, "config": cfg.to_dict(), "validation": last_val or {}}
+        save_model(run_dir / "model.pt", student, charset, meta)
+        if last_val and last_val.get("score", -1) > best["score"]:
+            best.update(last_val, step=step)
+            save_model(run_dir / "best.pt", student, charset, meta)
+            best_path.write_text(json.dumps(best, indent=2), encoding="utf-8")
+
+    trainer = Trainer(run_dir, module, distiller.loss, batches, cfg.loop, cfg.to_dict(), device,
+                      info, validate=validate, on_checkpoint=on_checkpoint)
+    try:
+        return trainer.run()
+    finally:
+        shutdown(info)
+
+
+def _teacher_scores(run_dir: Path, teachers: dict[str, TextRecognizer], val: dict[str, list[Any]],
+                    charset: Charset, device: torch.device, info: DistInfo) -> dict[str, float]:
+    """Each teacher's 1 - CER on its domain's held-back samples (cached: teachers are frozen)."""
+    path = run_dir / "teacher_scores.json"
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
+    scores = {}
+    with torch.inference_mode():
+        for domain, model in teachers.items():
+            scores[domain] = 1.0 - score_samples(model.eval(), val[domain], charset, device).cer
+    if info.is_main:
+        path.write_text(json.dumps(scores, indent=2), encoding="utf-8")
+    return scores
