@@ -22,8 +22,13 @@ PRINTABLE_ASCII = "".join(chr(c) for c in range(32, 127))
 # Latin-1 letters and signs used in English, French, German, Spanish, Italian and Latin texts.
 LATIN_1 = "¡£§°«»¿ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝßàáâãäåæçèéêëìíîïñòóôõöøùúûüýÿ¬¶·"
 LATIN_EXTENDED = "ŒœŸĀāĒēĪīŌōŪūĘęŁłŠšŽžĆćĐđĩũẽ"
-TYPOGRAPHIC = "‘’‚“”„–—…•€†‡‸"
-DEFAULT_CHARACTERS = PRINTABLE_ASCII + LATIN_1 + LATIN_EXTENDED + TYPOGRAPHIC
+TYPOGRAPHIC = "‘’‚“”„–—…•€†‡‸⁋→≈ħ"
+# Medieval Latin abbreviation signs (MUFI) and the combining marks manuscripts use above
+# letters (tilde, macron, superscript letters), so Latin transcriptions can be read as written.
+MEDIEVAL = "⁊ꝑꝓꝗꝙꝯꝰꝝꝫꝭꝵ" + "".join(chr(c) for c in (
+    0x0300, 0x0301, 0x0302, 0x0303, 0x0304, 0x0306, 0x0307, 0x0308, 0x033E,
+    *range(0x0363, 0x0370)))
+DEFAULT_CHARACTERS = PRINTABLE_ASCII + LATIN_1 + LATIN_EXTENDED + TYPOGRAPHIC + MEDIEVAL
 
 # Characters the charset does not hold but that have a faithful reading inside it.
 CHAR_MAPPING: dict[str, str] = {

@@ -56,7 +56,7 @@ def prepare_crop(image: np.ndarray, model_height: int, max_width: int) -> np.nda
     if hi - lo < 8:  # flat crop: keep it flat rather than amplify noise
         lo, hi = x.min(), x.min() + 255.0
     x = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
-    return x * 2.0 - 1.0
+    return (x * 2.0 - 1.0).astype(np.float32)
 
 
 def collate(crops: Sequence[np.ndarray]) -> tuple[Tensor, Tensor]:

@@ -29,3 +29,10 @@ def _few_threads() -> None:
     except ImportError:
         return
     torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny recognizer trained in this session to read the words of support.tiny_model."""
+    from tests.support.tiny_model import train_tiny_model
+    return train_tiny_model(tmp_path_factory.mktemp("tiny-model"))

@@ -100,17 +100,33 @@ class Distiller:
         return out
 
     def loss(self, module: nn.Module, batch: Any) -> tuple[Tensor, dict[str, float]]:
+        """Mean student loss over every sample of ``batch`` (one Batch, or one sub-batch per
+        domain computed in the same step)."""
+        sub_batches = batch if isinstance(batch, list) else [batch]
+        total = None
+        sums: dict[str, float] = {}
+        count = 0
+        for b in sub_batches:
+            per_sample, metrics = self.per_sample_loss(module, b)
+            n = int(per_sample.shape[0])
+            total = per_sample.sum() if total is None else total + per_sample.sum()
+            for k, v in metrics.items():
+                sums[k] = sums.get(k, 0.0) + v * n
+            count += n
+        assert total is not None, "empty batch"
+        return total / count, {k: v / count for k, v in sums.items()}
+
+    def per_sample_loss(self, module: nn.Module, batch: Any) -> tuple[Tensor, dict[str, float]]:
+        """(B,) total loss per sample and the batch means of its terms."""
         cfg = self.cfg
         inner = module.module if hasattr(module, "module") else module  # DDP-wrapped or not
         s_out: DecoderOutput = module(batch.images, batch.widths, batch.targets)
         ce = L.sequence_cross_entropy(s_out.logits, batch.targets, cfg.label_smoothing)
-        total = cfg.w_ce * ce.mean()
-        metrics: dict[str, float] = {"ce": float(ce.mean()), "acc": token_accuracy(s_out, batch.targets)}
+        total = cfg.w_ce * ce
+        metrics = {"ce": float(ce.detach().mean()), "acc": token_accuracy(s_out, batch.targets)}
         if not cfg.uses_teachers:
             return total, metrics
-        batch_size = batch.images.shape[0]
-        terms = {k: torch.zeros(batch_size, device=batch.images.device)
-                 for k in ("logits", "hint", "attention", "affinity")}
+        terms = {k: torch.zeros_like(ce) for k in ("logits", "hint", "attention", "affinity")}
         for name, (idx, t_out) in self.teacher_outputs(batch).items():
             tg = batch.targets[idx]
             s_logits, s_attn, s_glim = s_out.logits[idx], s_out.attention[idx], s_out.glimpses[idx]
@@ -122,12 +138,12 @@ class Distiller:
                 terms["attention"][idx] = L.attention_loss(s_attn, t_out.attention, tg)
             if cfg.w_affinity > 0:
                 terms["affinity"][idx] = L.affinity_loss(s_glim, t_out.glimpses, tg)
-        weights = self.domain_weights.to(batch.images.device)[batch.domains]
+        weights = self.domain_weights.to(ce.device)[batch.domains]
         for key, weight in (("logits", cfg.w_logits), ("hint", cfg.w_hint),
                             ("attention", cfg.w_attention), ("affinity", cfg.w_affinity)):
             if weight > 0:
-                total = total + weight * (weights * terms[key]).mean()
-                metrics[key] = float(terms[key].mean())
+                total = total + weight * weights * terms[key]
+                metrics[key] = float(terms[key].detach().mean())
         return total, metrics
 
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from engine.charset import Charset
 
-from .data.augment import augment_for
+from .data.augment import Augmenter
 from .data.folder import TsvFolderDataset
-from .data.mixing import MixComponent, held_out_split
+from .data.mixing import IndexSubset, MixComponent, held_out_split
 
 SCENE, HANDWRITING = "scene", "handwriting"
 
@@ -63,51 +63,38 @@ class DataConfig:
                    max_label_length=int(data["max_label_length"]))
 
 
-class Subset:
-    """A view of a map-style dataset through a list of indices."""
-
-    def __init__(self, dataset: Any, indices: list[int]):
-        self.dataset, self.indices = dataset, list(indices)
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def __getitem__(self, i: int) -> Any:
-        return self.dataset[self.indices[i]]
-
-
-def _synthetic(domain: str, spec: DomainData, seed: int, max_length: int) -> Any:
+def _synthetic(spec: DomainData, seed: int, max_length: int) -> Any:
     from .cache import CachedSynthDataset, OnTheFlyDataset
-    if spec.synth_cache and Path(spec.synth_cache).exists():
+    if spec.synth_cache:
+        if not Path(spec.synth_cache).exists():
+            raise FileNotFoundError(f"synthetic cache {spec.synth_cache} does not exist "
+                                    "(render it with `unitext train render-cache`)")
         return CachedSynthDataset(spec.synth_cache)
     from .synth import make_generator
     return OnTheFlyDataset(make_generator(spec.synth_kind, seed=seed, max_length=max_length),
                            length=1_000_000)
 
 
-def build_components(cfg: DataConfig, charset: Charset,
-                     report: list[str] | None = None) -> tuple[list[MixComponent], dict[str, list[Any]]]:
-    """The mix components of every domain and the held-back validation samples per domain."""
-    comps: list[MixComponent] = []
-    val: dict[str, list[Any]] = {}
-    total_domain = sum(cfg.domain_weights.get(d, 1.0) for d in cfg.domains)
-    for domain, spec in cfg.domains.items():
-        dw = cfg.domain_weights.get(domain, 1.0) / total_domain
-        reals = []
-        val[domain] = []
-        for k, folder in enumerate(spec.real_dirs):
-            ds = TsvFolderDataset(folder, domain, charset=charset, max_length=cfg.max_label_length)
-            if report is not None:
-                report.append(f"{folder}: {len(ds)} samples; skipped {ds.skipped_summary()}")
-            per_set = spec.val_size // max(1, len(spec.real_dirs))
-            train_idx, val_idx = held_out_split(ds, per_set, seed=cfg.seed + k)
-            reals.append((f"{domain}/real{k}", Subset(ds, train_idx)))
-            val[domain].extend(Subset(ds, val_idx)[i] for i in range(len(val_idx)))
-        synth = _synthetic(domain, spec, cfg.seed, cfg.max_label_length) if spec.synth_kind or spec.synth_cache else None
-        real_share = spec.real_weight if synth is not None else 1.0
-        for name, ds in reals:
-            comps.append(MixComponent(name, ds, dw * real_share / max(1, len(reals)),
-                                      augment=augment_for(domain), domain=domain))
-        if synth is not None and real_share < 1.0:
-            comps.append(MixComponent(f"{domain}/synth", synth, dw * (1 - real_share), domain=domain))
+def build_domain_data(cfg: DataConfig, domain: str, charset: Charset,
+                      report: list[str] | None = None) -> tuple[list[MixComponent], list[Any]]:
+    """One domain's mix components (real sets minus held-back samples, synthetic data) and
+    its held-back validation samples."""
+    spec = cfg.domains[domain]
+    reals: list[tuple[str, Any]] = []
+    val: list[Any] = []
+    for k, folder in enumerate(spec.real_dirs):
+        ds = TsvFolderDataset(folder, domain, charset=charset, max_length=cfg.max_label_length)
+        if report is not None:
+            report.append(f"{folder}: {len(ds)} samples kept; {ds.skipped.summary()}")
+        per_set = spec.val_size // max(1, len(spec.real_dirs))
+        train_idx, val_idx = held_out_split(ds, per_set, seed=cfg.seed + k)
+        reals.append((f"{domain}/real{k}", IndexSubset(ds, train_idx)))
+        val.extend(ds[i] for i in val_idx)
+    synth = _synthetic(spec, cfg.seed, cfg.max_label_length) \
+        if (spec.synth_kind or spec.synth_cache) and spec.real_weight < 1.0 else None
+    real_share = spec.real_weight if synth is not None else 1.0
+    comps = [MixComponent(name, ds, real_share / max(1, len(reals)),
+                          augment=Augmenter.for_domain(domain), domain=domain) for name, ds in reals]
+    if synth is not None:
+        comps.append(MixComponent(f"{domain}/synth", synth, 1 - real_share, domain=domain))
     return comps, val

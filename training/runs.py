@@ -21,13 +21,14 @@ from engine.config import ModelConfig, preset
 from engine.device import resolve_device
 from engine.model import TextRecognizer
 
+from .batch_sources import DomainBatches, LoaderBatches, batch_size_of
 from .data.batching import StreamBatches
 from .data.mixing import MixedSource
 from .distill import DOMAINS, DistillConfig, Distiller, StudentWithProjection
 from .distributed import DistInfo, init_distributed, shutdown
 from .loop import LoopConfig, Trainer
 from .metrics import ScoreCard
-from .recipes import DataConfig, build_components
+from .recipes import DataConfig, build_domain_data
 
 
 @dataclass
@@ -43,19 +44,34 @@ class RunConfig:
     teachers: dict[str, str] = field(default_factory=dict)  # domain -> teacher model file
     batch_size: int = 48
     device: str = "auto"
+    workers: int = 1  # data-preparation processes per domain
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "model": self.model, "loop": dataclasses.asdict(self.loop),
                 "data": self.data.to_dict(), "distill": self.distill.to_dict(),
                 "teachers": dict(self.teachers), "batch_size": self.batch_size,
-                "device": self.device}
+                "device": self.device, "workers": self.workers}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
         return cls(name=d["name"], model=d["model"], loop=LoopConfig(**d["loop"]),
                    data=DataConfig.from_dict(d["data"]), distill=DistillConfig(**d["distill"]),
                    teachers=dict(d["teachers"]), batch_size=int(d["batch_size"]),
-                   device=d["device"])
+                   device=d["device"], workers=int(d.get("workers", 1)))
+
+
+def split_batch(total: int, weights: dict[str, float]) -> dict[str, int]:
+    """Per-domain sub-batch sizes in proportion to the weights, each at least 1."""
+    norm = sum(weights.values())
+    sizes = {d: max(1, round(total * w / norm)) for d, w in weights.items()}
+    return sizes
+
+
+def _stream_factory(stream: MixedSource, charset: Charset, batch_size: int, model_cfg: ModelConfig):
+    def make(start: int) -> StreamBatches:
+        return StreamBatches(stream, charset, batch_size, model_cfg.height, model_cfg.max_width,
+                             start_batch=start)
+    return make
 
 
 def _model_config(cfg: RunConfig, charset: Charset) -> ModelConfig:
@@ -86,7 +102,7 @@ def run_training(run_dir: str | Path, cfg: RunConfig) -> dict[str, float]:
     if cfg_path.exists():  # a resumed run keeps its own config; steps/time limits may change
         saved = RunConfig.from_dict(json.loads(cfg_path.read_text(encoding="utf-8")))
         saved.loop.steps, saved.loop.time_limit_s = cfg.loop.steps, cfg.loop.time_limit_s
-        saved.device = cfg.device
+        saved.device, saved.workers = cfg.device, cfg.workers
         cfg = saved
     info = init_distributed(cfg.device)
     device = resolve_device(cfg.device)
@@ -97,18 +113,24 @@ def run_training(run_dir: str | Path, cfg: RunConfig) -> dict[str, float]:
     torch.manual_seed(cfg.loop.seed + info.rank)
     charset = Charset()
     report: list[str] = []
-    components, val = build_components(cfg.data, charset, report)
+    model_cfg = _model_config(cfg, charset)
+    domains = list(cfg.data.domains)
+    val: dict[str, list[Any]] = {}
+    sources: dict[str, LoaderBatches] = {}
+    sizes = split_batch(cfg.batch_size, {d: cfg.data.domain_weights.get(d, 1.0) for d in domains})
+    for d_index, domain in enumerate(domains):
+        comps, val[domain] = build_domain_data(cfg.data, domain, charset, report)
+        stream = MixedSource(comps, seed=(cfg.data.seed * 1000 + info.rank) * 10 + d_index)
+        sources[domain] = LoaderBatches(_stream_factory(stream, charset, sizes[domain], model_cfg),
+                                        device, cfg.workers)
     if info.is_main:
         for line in report:
             print(line, flush=True)
-    model_cfg = _model_config(cfg, charset)
+    batches = sources[domains[0]] if len(domains) == 1 else DomainBatches(sources)
     student = TextRecognizer(model_cfg)
     teachers = {d: load_model(p)[0].to(device) for d, p in cfg.teachers.items()}
     distiller = Distiller(teachers, cfg.distill)
     module = StudentWithProjection(student, {d: t.decoder.glimpse_dim for d, t in teachers.items()})
-    stream = MixedSource(components, seed=cfg.data.seed * 1000 + info.rank)
-    batches = StreamBatches(stream, cfg.batch_size, charset, model_cfg.height, model_cfg.max_width,
-                            device=device)
     teacher_scores = _teacher_scores(run_dir, teachers, val, charset, device, info) \
         if cfg.distill.uses_teachers and cfg.distill.conditional_strength > 0 else {}
 
@@ -138,7 +160,8 @@ def run_training(run_dir: str | Path, cfg: RunConfig) -> dict[str, float]:
             best_path.write_text(json.dumps(best, indent=2), encoding="utf-8")
 
     trainer = Trainer(run_dir, module, distiller.loss, batches, cfg.loop, cfg.to_dict(), device,
-                      info, validate=validate, on_checkpoint=on_checkpoint)
+                      info, validate=validate, on_checkpoint=on_checkpoint,
+                      batch_size_of=batch_size_of)
     try:
         return trainer.run()
     finally:
