@@ -191,9 +191,10 @@ class Trainer:
             self.scheduler.step()
             self.step += 1
             window_n += self.batch_size_of(batch)
-            if not math.isfinite(float(loss)):
-                raise FloatingPointError(f"loss became {float(loss)} at step {self.step}")
-            for k, v in {"loss": float(loss), **metrics}.items():
+            loss_value = float(loss.detach())
+            if not math.isfinite(loss_value):
+                raise FloatingPointError(f"loss became {loss_value} at step {self.step}")
+            for k, v in {"loss": loss_value, **metrics}.items():
                 sums[k] = sums.get(k, 0.0) + float(v)
             count += 1
 
