@@ -109,3 +109,23 @@ def drag(widget, start: QPoint, end: QPoint, steps: int = 5, button=Qt.MouseButt
 def click(widget, pos, button=Qt.MouseButton.LeftButton, modifiers=Qt.KeyboardModifier.NoModifier):
     press(widget, pos, button, modifiers)
     release(widget, pos, button, modifiers)
+
+
+def open_and_wait(qtbot, window, *paths, full: bool = True, timeout: int = 10000) -> None:
+    """Open files through the window and wait until the current page's pixels are in."""
+    before = len(window.doc.pages)
+    window.open_paths([str(p) for p in paths])
+    qtbot.waitUntil(lambda: len(window.doc.pages) > before, timeout=timeout)
+    qtbot.waitUntil(lambda: _loaded(window, full), timeout=timeout)
+
+
+def _loaded(window, full: bool) -> bool:
+    page = window.page
+    if page is None:
+        return False
+    image = window.store.image(page.id)
+    return image is not None and (image.full is not None if full else image.preview is not None)
+
+
+def viewport_point(window, x: float, y: float) -> QPoint:
+    return window.canvas.mapFromScene(QPointF(x, y))

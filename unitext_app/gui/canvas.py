@@ -66,6 +66,7 @@ class Canvas(QGraphicsView):
         self._fit_mode = True
         self._suppress_selection = False
         self.show_text = True
+        self.empty_text = "Open an image to start\n\nCtrl+O, or drop image files here"
 
         self._preview = QGraphicsPathItem()
         pen = QPen(SELECTED, 2, Qt.PenStyle.DashLine)
@@ -127,6 +128,16 @@ class Canvas(QGraphicsView):
         if selection_changed:
             self._on_scene_selection()
         self._update_handles()
+
+    def update_region(self, region: TextRegion, low_confidence: float) -> None:
+        """One region's shape or text changed (cheaper than a full sync)."""
+        item = self._items.get(region.id)
+        if item is None:
+            return
+        item.set_shape(region.shape)
+        item.set_info(item.order, region_state(region, low_confidence), region.text, self.show_text)
+        if item.isSelected():
+            self._update_handles()
 
     def region_item(self, region_id: str) -> RegionItem:
         return self._items[region_id]
@@ -432,8 +443,16 @@ class Canvas(QGraphicsView):
         super().keyReleaseEvent(event)
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
-        """A thin shadow-free border around the page so it stands out from the background."""
+        """A thin border around the page; with no page, how to start."""
         if self._page is None:
+            painter.save()
+            painter.resetTransform()
+            font = painter.font()
+            font.setPixelSize(18)
+            painter.setFont(font)
+            painter.setPen(QColor("#9ca3af"))
+            painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, self.empty_text)
+            painter.restore()
             return
         pen = QPen(QColor(0, 0, 0, 90), 1)
         pen.setCosmetic(True)

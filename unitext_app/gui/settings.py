@@ -30,6 +30,12 @@ class AppSettings:
     def sync(self) -> None:
         self._s.sync()
 
+    def value(self, key: str, default: object = None) -> object:
+        return self._s.value(key, default)
+
+    def set_value(self, key: str, value: object) -> None:
+        self._s.setValue(key, value)
+
     # -- recognition ----------------------------------------------------------------------
     @property
     def device(self) -> str:

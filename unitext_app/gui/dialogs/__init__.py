@@ -1,0 +1,1 @@
+"""Dialogs: settings, export, and the start-up recovery question."""
