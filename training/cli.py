@@ -42,6 +42,10 @@ def _add_common(p: argparse.ArgumentParser, batch: int = 48) -> None:
     p.add_argument("--real-weight", action="append", default=[], metavar="DOMAIN=W",
                    help="share of real samples in a domain's draws, e.g. handwriting=0.7")
     p.add_argument("--val-size", type=int, help="held-back real samples per domain")
+    p.add_argument("--data", action="append", default=[], metavar="DOMAIN=DIR",
+                   help="real training folder(s) for a domain, replacing the default shared set")
+    p.add_argument("--no-synth", action="store_true", help="real data only")
+    p.add_argument("--workers", type=int, default=1, help="data-preparation processes per domain")
 
 
 def _add_distill(p: argparse.ArgumentParser) -> None:
@@ -76,6 +80,10 @@ def run_config_from_args(args: argparse.Namespace, domains: Sequence[str], name:
                       checkpoint_every_s=args.checkpoint_every, amp=not args.no_amp,
                       seed=args.seed, time_limit_s=args.time_limit * 60)
     caches, weights = _pairs(args.synth_cache, "--synth-cache"), _pairs(args.real_weight, "--real-weight")
+    data_dirs: dict[str, list[str]] = {}
+    for item in args.data:
+        k, v = next(iter(_pairs([item], "--data").items()))
+        data_dirs.setdefault(k, []).append(v)
     data = DataConfig(seed=args.seed, max_label_length=model["max_length"])
     for d in domains:
         spec = DomainData.defaults(d, args.shared_data)
@@ -85,9 +93,13 @@ def run_config_from_args(args: argparse.Namespace, domains: Sequence[str], name:
             spec.real_weight = float(weights[d])
         if args.val_size is not None:
             spec.val_size = args.val_size
+        if d in data_dirs:
+            spec.real_dirs = data_dirs[d]
+        if args.no_synth:
+            spec.synth_kind, spec.synth_cache, spec.real_weight = "", None, 1.0
         data.domains[d] = spec
     return RunConfig(name=name, model=model, loop=loop, data=data, batch_size=args.batch_size,
-                     device=args.device)
+                     device=args.device, workers=args.workers)
 
 
 def cmd_teacher(args: argparse.Namespace) -> int:

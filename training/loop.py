@@ -44,6 +44,7 @@ class LoopConfig:
     amp: bool = True  # bfloat16 autocast, only on CUDA
     seed: int = 0
     time_limit_s: float = 0.0  # stop (after a checkpoint) once this much wall time passed; 0 = none
+    stop_at_step: int = 0  # stop (after a checkpoint) at this step; 0 = run to ``steps``
 
 
 class BatchSource(Protocol):
@@ -212,7 +213,8 @@ class Trainer:
                 self._run_validation()
 
             over_time = cfg.time_limit_s and time.time() - start > cfg.time_limit_s
-            stop = bool(broadcast_object(self._stop_requested or over_time, self.dist))
+            at_stop_step = 0 < cfg.stop_at_step <= self.step
+            stop = bool(broadcast_object(self._stop_requested or over_time or at_stop_step, self.dist))
             if time.time() - last_ckpt > cfg.checkpoint_every_s or stop or self.step == cfg.steps:
                 if self.step == cfg.steps and self.validate is not None and \
                         self.step % max(cfg.val_every, 1) != 0:

@@ -45,7 +45,9 @@ def plot_run(run: Path, out: Path | None = None) -> Path:
     ax = axes[1][0]
     for k in val_keys:
         ax.plot([r["step"] for r in val if k in r], [r[k] for r in val if k in r], marker="o", label=k)
-    ax.set_title("validation (held-back training samples)"), ax.set_xlabel("step"), ax.legend(fontsize=8)
+    ax.set_title("validation (held-back training samples)"), ax.set_xlabel("step")
+    if val_keys:
+        ax.legend(fontsize=8)
     ax = axes[1][1]
     ax.plot([r["step"] for r in train], [r.get("samples_per_s", 0) for r in train], label="samples/s")
     ax2 = ax.twinx()

@@ -36,7 +36,7 @@ class ListDataset:
 
 def train_on_samples(samples: Sequence[Any], run_dir: str | Path, steps: int = 300,
                      model_preset: str = "tiny", batch_size: int = 16, lr: float = 3e-3,
-                     seed: int = 0, augment: Any = None) -> Path:
+                     seed: int = 0, augment: Any = None, stop_at_step: int = 0) -> Path:
     """Train from scratch (or resume) on ``samples``; returns the saved model file."""
     run_dir = Path(run_dir)
     torch.manual_seed(seed)
@@ -49,7 +49,7 @@ def train_on_samples(samples: Sequence[Any], run_dir: str | Path, steps: int = 3
                                                         cfg.max_width, start_batch=start),
                             torch.device("cpu"), num_workers=0)
     loop = LoopConfig(steps=steps, lr=lr, warmup_steps=min(30, steps // 5), log_every=25,
-                      val_every=0, checkpoint_every_s=1e9, seed=seed)
+                      val_every=0, checkpoint_every_s=1e9, seed=seed, stop_at_step=stop_at_step)
     distiller = Distiller({}, DistillConfig(w_logits=0, w_hint=0, w_attention=0, w_affinity=0,
                                             conditional_strength=0))
     run_config = {"quick": {"preset": model_preset, "steps": steps, "n_samples": len(samples)}}
