@@ -235,7 +235,7 @@ def _scan(dirs: Iterable[Path]) -> list[Path]:
             continue
         for root, _dirs, files in os.walk(d, followlinks=True):
             for f in files:
-                if f.lower().endswith(FONT_EXTENSIONS):
+                if f.lower().endswith(FONT_EXTENSIONS) and ".tmp" not in f:
                     p = Path(root, f)
                     real = os.path.realpath(p)
                     if real not in seen:
@@ -332,6 +332,21 @@ class FontLibrary:
                 f"printed: {', '.join(fams_p)}\nhandwriting: {', '.join(fams_h)}")
 
 
+def family_weights(fonts: Sequence[FontInfo]) -> np.ndarray:
+    """Per-face weights that give every family the same total (Junicode ships 45 faces)."""
+    counts: dict[str, int] = {}
+    for f in fonts:
+        counts[f.family] = counts.get(f.family, 0) + 1
+    return np.array([1.0 / counts[f.family] for f in fonts], np.float64)
+
+
+def pick_font(rng: np.random.Generator, fonts: Sequence[FontInfo],
+              weights: np.ndarray | None = None) -> FontInfo:
+    """One face, families equally likely unless ``weights`` (per face) say otherwise."""
+    w = family_weights(fonts) if weights is None else np.asarray(weights, np.float64)
+    return fonts[int(rng.choice(len(fonts), p=w / w.sum()))]
+
+
 _LIBRARY: FontLibrary | None = None
 
 
@@ -384,6 +399,15 @@ def convert_npm_fonts(src: Path | str, out_dir: Path | str,
         is_hw = fid in hw or meta.get("category") == "handwriting"
         kind = "handwriting" if is_hw else "printed"
         (out_dir / kind).mkdir(parents=True, exist_ok=True)
+        lic = meta.get("license", {})
+        if not isinstance(lic, dict):
+            lic = {"type": str(lic)}
+        lic_file = out_dir / kind / f"{fid}.license.json"
+        if not lic_file.exists():
+            lic_file.write_text(json.dumps(
+                {"family": meta.get("family", fid), "license": lic.get("type"),
+                 "attribution": lic.get("attribution"), "npm": f"@fontsource/{fid}",
+                 "category": meta.get("category")}, indent=1), "utf-8")
         for weight, style in _pick_files(pkg / "files", fid, is_hw):
             dest = out_dir / kind / f"{fid}-{weight}-{style}.ttf"
             if dest.exists():
@@ -414,13 +438,6 @@ def convert_npm_fonts(src: Path | str, out_dir: Path | str,
                 for p in parts:
                     if p.exists():
                         p.unlink()
-            lic = meta.get("license", {})
-            if not isinstance(lic, dict):
-                lic = {"type": str(lic)}
-            (out_dir / kind / f"{fid}.license.json").write_text(json.dumps(
-                {"family": meta.get("family", fid), "license": lic.get("type"),
-                 "attribution": lic.get("attribution"), "npm": f"@fontsource/{fid}",
-                 "category": meta.get("category")}, indent=1), "utf-8")
             written.append(dest)
     return written
 

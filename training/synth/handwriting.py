@@ -26,11 +26,12 @@ from engine.charset import Charset
 
 from . import effects as fx
 from .backgrounds import fractal_noise, lighting, paper_background
-from .fonts import FontInfo, FontLibrary, default_library, load_font
+from .fonts import FontInfo, FontLibrary, default_library, family_weights, load_font
 from .text_source import TextSource, default_text_source
 from .types import SynthSample
 
 _SALT = 0x4A4D
+BOOK_FAMILIES = ("junicode", "cardo", "im fell", "eb garamond")
 MODES = ("word", "line", "mixed")
 
 
@@ -54,14 +55,18 @@ class HandwritingGenerator:
         self.charset = charset or Charset()
         if fonts is None:
             fonts = default_library()
+        self.book_fonts: list[FontInfo] = []
         if isinstance(fonts, FontLibrary):
+            # Book faces of manuscript style draw what no handwriting face has (MUFI signs).
+            self.book_fonts = [f for f in fonts.printed
+                               if any(b in f.family.lower() for b in BOOK_FAMILIES)]
             fonts = fonts.handwriting_or_fallback()
         self.fonts = list(fonts)
         if not self.fonts:
             raise RuntimeError("no usable fonts found (install fonts-dejavu-core)")
         # Display scripts (Lobster, Kaushan...) are less like manuscripts: drawn less often.
         w = np.array([0.3 if f.sign_script else (0.15 if f.caps_only else 1.0)
-                      for f in self.fonts])
+                      for f in self.fonts]) * family_weights(self.fonts)
         self._weights = w / w.sum()
         self._texts = texts
         self.line_prob = line_prob
@@ -92,6 +97,10 @@ class HandwritingGenerator:
         need = set(text.replace(" ", ""))
         idx = [i for i, f in enumerate(self.fonts) if f.covered.issuperset(need)]
         if not idx:
+            books = [f for f in self.book_fonts if f.covered.issuperset(need)]
+            if books and rng.random() < 0.5:
+                return text, books[int(rng.choice(len(books), p=family_weights(books)
+                                                  / family_weights(books).sum()))]
             return None
         p = self._weights[idx] / self._weights[idx].sum()
         font = self.fonts[idx[int(rng.choice(len(idx), p=p))]]
@@ -202,7 +211,10 @@ class HandwritingGenerator:
             is_line = rng.random() < self.line_prob
         text, font_info = self._text_and_font(rng, is_line)
 
-        size = int(rng.integers(26, 42))
+        # Render size: the face's ascender-descender span at 38-56 px whatever its design
+        # size (Sacramento is tiny at a nominal size where Rock Salt is huge).
+        a, d = fx.line_metrics(load_font(font_info.path, 40))
+        size = int(np.clip(40 * rng.uniform(38, 56) / max(1, a + d), 14, 120))
         style = {
             "space": float(rng.uniform(0.55, 1.2)),
             "size_jitter": float(rng.uniform(0.0, 0.06)),
@@ -268,24 +280,24 @@ class HandwritingGenerator:
         if rng.random() < 0.7:
             ink = fx.elastic(ink, rng, float(rng.uniform(0.5, 2.0)),
                              float(rng.uniform(0.5, 1.5) * size))
-        ink = fx.stroke_width(ink, rng, float(rng.normal(0.1, 0.5)))
+        ink = fx.stroke_width(ink, rng, float(np.clip(rng.normal(0.6, 0.5), -0.4, 1.8)))
         if rng.random() < 0.5:  # pen pressure along the line
-            ink = ink * (1 - 0.35 * np.clip(fractal_noise(rng, ch, cw, scale=size * 2,
+            ink = ink * (1 - 0.25 * np.clip(fractal_noise(rng, ch, cw, scale=size * 2,
                                                           octaves=2) + 0.3, 0, 1))
 
         # Paper, ink, artefacts.
         paper = paper_background(rng, ch, cw)
         paper_tone = float(np.median(paper))
         r = rng.random()
-        if r < 0.45:  # black / dark ink
-            ink_level = float(rng.uniform(5, 60))
-        elif r < 0.8:  # iron-gall brown, blue: mid gray once scanned to gray
-            ink_level = float(rng.uniform(50, 110))
+        if r < 0.5:  # black / dark ink
+            ink_level = float(rng.uniform(0, 50))
+        elif r < 0.85:  # iron-gall brown, blue: mid gray once scanned to gray
+            ink_level = float(rng.uniform(40, 95))
         else:  # faded
-            ink_level = float(rng.uniform(100, 140))
-        ink_level = min(ink_level, paper_tone - 55)
+            ink_level = float(rng.uniform(90, 130))
+        ink_level = min(ink_level, paper_tone - 70)
         flow = 1 + fractal_noise(rng, ch, cw, scale=rng.uniform(3, 15), octaves=2) * \
-            float(rng.uniform(0.0, 0.4))
+            float(rng.uniform(0.0, 0.25))
         if rng.random() < 0.2:  # bleed-through: the back page's writing, mirrored and faint
             other = self._bleed(rng, font_info, size, ch, cw)
             paper = paper - other * float(rng.uniform(8, 35))
@@ -300,7 +312,7 @@ class HandwritingGenerator:
         img = paper * (1 - a) + ink_level * a
         if rng.random() < 0.5:
             img = img * lighting(rng, ch, cw, float(rng.uniform(0.05, 0.3)))
-        img = cv2.GaussianBlur(img, (0, 0), float(rng.uniform(0.3, 1.1)))
+        img = cv2.GaussianBlur(img, (0, 0), float(rng.uniform(0.2, 0.8)))
 
         out_h = 64 if rng.random() < 0.7 else int(rng.integers(self.height_range[0],
                                                                self.height_range[1] + 1))

@@ -23,7 +23,7 @@ from engine.charset import Charset
 
 from . import effects as fx
 from .backgrounds import lighting, scene_background
-from .fonts import FontInfo, FontLibrary, default_library, load_font
+from .fonts import FontInfo, FontLibrary, default_library, load_font, pick_font
 from .text_source import TextSource, default_text_source
 from .types import SynthSample
 
@@ -34,6 +34,16 @@ def _luma(c: np.ndarray) -> float:
     return float(0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2])
 
 
+def _with_luma(col: np.ndarray, target: float) -> np.ndarray:
+    """The colour moved towards black or white until its luma is ``target`` (hue kept)."""
+    lum = _luma(col)
+    if target <= lum:
+        out = col * (target / max(lum, 1e-3))
+    else:
+        out = 255 - (255 - col) * ((255 - target) / max(255 - lum, 1e-3))
+    return np.clip(out, 0, 255).astype(np.float32)
+
+
 class SceneTextGenerator:
     """Printed word crops that look like cropped scene text (IC15 / SVT / IIIT5K style)."""
 
@@ -41,8 +51,12 @@ class SceneTextGenerator:
 
     def __init__(self, seed: int = 0, fonts: Sequence[FontInfo] | FontLibrary | None = None,
                  texts: TextSource | None = None, charset: Charset | None = None,
-                 height_range: tuple[int, int] = (20, 72), script_prob: float = 0.08):
+                 height_range: tuple[int, int] = (20, 72), script_prob: float = 0.08,
+                 max_length: int = 160):
         self.seed = int(seed)
+        self.max_length = int(max_length)
+        if self.max_length < 1:
+            raise ValueError("max_length must be positive")
         self.charset = charset or Charset()
         if fonts is None:
             fonts = default_library()
@@ -73,22 +87,25 @@ class SceneTextGenerator:
         cs = self.charset
         for _ in range(12):
             text = self.texts.scene_text(rng)
+            if len(text) > self.max_length:
+                continue
             pool = self.fonts
             if self.script_fonts and rng.random() < self.script_prob:
                 pool = self.script_fonts
             ok = FontLibrary.covering(pool, text)
             if not ok:
                 continue
-            font = ok[int(rng.integers(len(ok)))]
+            font = pick_font(rng, ok)
             if font.caps_only:
                 up = cs.normalize(text.upper())
                 if up != text:
-                    if cs.unknown_characters(up) or not font.covers(up):
+                    if (cs.unknown_characters(up) or not font.covers(up)
+                            or len(up) > self.max_length):
                         continue
                     text = up
             return text, font
         # Fallback: a plain word in any face that draws it.
-        text = "TEXT" if rng.random() < 0.5 else "text"
+        text = ("TEXT" if rng.random() < 0.5 else "text")[: self.max_length]
         ok = FontLibrary.covering(self.fonts, text) or self.fonts
         return text, ok[int(rng.integers(len(ok)))]
 
@@ -200,13 +217,18 @@ class SceneTextGenerator:
 
         bg = scene_background(rng, h, w)
         bg_l = float(bg.mean())
-        contrast = float(rng.uniform(15, 35)) if spend(0.08) else float(rng.uniform(40, 200))
+        contrast = float(rng.uniform(20, 50)) if spend(0.08) else float(rng.uniform(70, 230))
+        # Busy surfaces are toned down so the text stays the strongest signal.
+        bg_gray = bg @ np.array([0.299, 0.587, 0.114], np.float32)
+        limit = contrast * float(rng.uniform(0.25, 0.5))
+        std = float(bg_gray.std())
+        if std > limit:
+            bg = bg_l + (bg - bg_l) * (limit / std)
         target = bg_l - contrast if (bg_l > 128) ^ (rng.random() < 0.15) else bg_l + contrast
         if not 0 <= target <= 255:  # no room on that side: go the other way
             target = bg_l + contrast if target < 0 else bg_l - contrast
         target = float(np.clip(target, 0, 255))
-        col = rng.uniform(0, 255, 3).astype(np.float32)
-        col = np.clip(col + (target - _luma(col)), 0, 255)
+        col = _with_luma(rng.uniform(0, 255, 3).astype(np.float32), target)
         out_col = np.clip(255 - col + rng.normal(0, 30, 3), 0, 255) if rng.random() < 0.6 \
             else rng.uniform(0, 255, 3)
         shadow_col = np.clip(col * rng.uniform(0, 0.4), 0, 255)
