@@ -103,9 +103,13 @@ def _load_wallpapers() -> list[np.ndarray]:
         return ims
 
 
-def scene_background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
-    """A surface behind scene text: float32 RGB (h, w, 3) in [0, 255]."""
-    k = rng.random()
+def scene_background(rng: np.random.Generator, h: int, w: int, simple: bool = False
+                     ) -> np.ndarray:
+    """A surface behind scene text: float32 RGB (h, w, 3) in [0, 255].
+
+    ``simple``: only flat paint or gradients (born-digital images, clean signs).
+    """
+    k = rng.random() * (0.42 if simple else 1.0)
     base, other = _colour(rng), _colour(rng)
     if k < 0.22:  # flat paint, slightly uneven
         bg = np.broadcast_to(base, (h, w, 3)).astype(np.float32).copy()

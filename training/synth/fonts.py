@@ -38,7 +38,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from engine.charset import Charset
 
-COVERAGE_VERSION = 5
+COVERAGE_VERSION = 6
 
 # Family names (lower case, substring match) of handwriting / script faces.
 HANDWRITING_FAMILIES = (
@@ -204,15 +204,20 @@ def analyse_font(path: str, chars: str) -> dict | None:
     family = family or Path(path).stem
     style = style or "Regular"
     kind = _family_kind(family, path)
-    if kind is None:
-        return None
+    if kind is None or any(x in style.lower() for x in ("hairline", "thin")):
+        return None  # excluded families; hairline strokes vanish at crop resolution
     cmap = _cmap_chars(path)
     notdef = _mask(font, "\ue0ff")  # a private-use codepoint: draws .notdef or nothing
     covered = []
     for c in chars:
         if c == " ":
             continue
-        if cmap is not None and c not in cmap:
+        if cmap is not None:
+            if c not in cmap:
+                continue
+            l, t, r, b = font.getbbox(c)
+            if r - l > 0 and b - t > 0:  # mapped and draws something
+                covered.append(c)
             continue
         m = _mask(font, c)
         if m.max() < 128:

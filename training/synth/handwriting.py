@@ -280,7 +280,7 @@ class HandwritingGenerator:
         if rng.random() < 0.7:
             ink = fx.elastic(ink, rng, float(rng.uniform(0.5, 2.0)),
                              float(rng.uniform(0.5, 1.5) * size))
-        ink = fx.stroke_width(ink, rng, float(np.clip(rng.normal(0.6, 0.5), -0.4, 1.8)))
+        ink = fx.stroke_width(ink, rng, float(np.clip(rng.normal(0.25, 0.5), -0.4, 1.8)))
         if rng.random() < 0.5:  # pen pressure along the line
             ink = ink * (1 - 0.25 * np.clip(fractal_noise(rng, ch, cw, scale=size * 2,
                                                           octaves=2) + 0.3, 0, 1))
@@ -289,9 +289,9 @@ class HandwritingGenerator:
         paper = paper_background(rng, ch, cw)
         paper_tone = float(np.median(paper))
         r = rng.random()
-        if r < 0.5:  # black / dark ink
-            ink_level = float(rng.uniform(0, 50))
-        elif r < 0.85:  # iron-gall brown, blue: mid gray once scanned to gray
+        if r < 0.6:  # black / dark ink
+            ink_level = float(rng.uniform(0, 45))
+        elif r < 0.9:  # iron-gall brown, blue: mid gray once scanned to gray
             ink_level = float(rng.uniform(40, 95))
         else:  # faded
             ink_level = float(rng.uniform(90, 130))
@@ -312,7 +312,7 @@ class HandwritingGenerator:
         img = paper * (1 - a) + ink_level * a
         if rng.random() < 0.5:
             img = img * lighting(rng, ch, cw, float(rng.uniform(0.05, 0.3)))
-        img = cv2.GaussianBlur(img, (0, 0), float(rng.uniform(0.2, 0.8)))
+        img = cv2.GaussianBlur(img, (0, 0), float(rng.uniform(0.2, 0.7)))
 
         out_h = 64 if rng.random() < 0.7 else int(rng.integers(self.height_range[0],
                                                                self.height_range[1] + 1))

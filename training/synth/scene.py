@@ -116,6 +116,9 @@ class SceneTextGenerator:
         text, font_info = self._text_and_font(rng)
         size = int(rng.integers(28, 60))
         font = load_font(font_info.path, size)
+        # A third are clean (born-digital images, flat signs): plain surface, no heavy
+        # geometry or degradation. The rest are camera-captured scene text.
+        clean = rng.random() < 0.3
 
         tracking = 0.0
         if rng.random() < 0.15 and len(text) > 1:
@@ -142,18 +145,18 @@ class SceneTextGenerator:
         m = np.dstack(layers).astype(np.float32)
 
         # Geometry: arc, slant, rotation, perspective.
-        if rng.random() < 0.10 and len(text) > 3:
+        if not clean and rng.random() < 0.10 and len(text) > 3:
             m = fx.arc(m, float(rng.uniform(0.15, 0.6)) * (1 if rng.random() < 0.5 else -1))
         angle = 0.0
         r = rng.random()
         if r < 0.45:
             angle = float(rng.normal(0, 2.5))
-        elif r < 0.55:
+        elif r < 0.55 and not clean:
             angle = float(rng.uniform(-20, 20))
         shear = float(rng.normal(0, 0.12)) if rng.random() < 0.2 else 0.0
         if angle or shear:
             m = fx.rotate_shear(m, angle, shear)
-        if rng.random() < 0.35:
+        if not clean and rng.random() < 0.35:
             m = fx.perspective(m, rng, float(rng.uniform(0.05, 0.35)))
 
         # Tight crop + random margin.
@@ -207,7 +210,7 @@ class SceneTextGenerator:
                 cv2.line(extra, (xb, 0), (xb, h), 1.0, thick)
 
         # Colours. Degradations share a budget so that the label stays readable.
-        budget = [2]
+        budget = [0 if clean else 2]
 
         def spend(p: float, cost: int = 1) -> bool:
             if budget[0] >= cost and rng.random() < p:
@@ -215,7 +218,7 @@ class SceneTextGenerator:
                 return True
             return False
 
-        bg = scene_background(rng, h, w)
+        bg = scene_background(rng, h, w, simple=clean)
         bg_l = float(bg.mean())
         contrast = float(rng.uniform(20, 50)) if spend(0.08) else float(rng.uniform(70, 230))
         # Busy surfaces are toned down so the text stays the strongest signal.
@@ -241,13 +244,13 @@ class SceneTextGenerator:
             a = (mask * opacity)[..., None]
             if a.max() > 0:
                 img = img * (1 - a) + c[None, None, :].astype(np.float32) * a
-        if rng.random() < 0.2:  # texture in the paint itself (worn signs)
+        if not clean and rng.random() < 0.2:  # texture in the paint itself (worn signs)
             n = fx.fractal_noise(rng, h, w, scale=rng.uniform(2, 8), octaves=2)
             img = img + (m[:, :, 0] * n * rng.uniform(10, 40))[..., None]
         gray = cv2.cvtColor(np.clip(img, 0, 255).astype(np.float32), cv2.COLOR_RGB2GRAY)
 
         # Optics and sensor.
-        if rng.random() < 0.5:
+        if not clean and rng.random() < 0.5:
             gray = gray * lighting(rng, h, w, float(rng.uniform(0.1, 0.6)))
         if spend(0.08):  # specular glare
             yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
