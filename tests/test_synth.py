@@ -45,7 +45,7 @@ def test_handwriting_samples_shape_dtype_labels(mode: str) -> None:
     for i in range(6):
         s = gen.sample(i)
         _check(s, "handwriting")
-        assert 44 <= s.image.shape[0] <= 64
+        assert 48 <= s.image.shape[0] <= 64
 
 
 def test_deterministic_in_seed_and_index() -> None:

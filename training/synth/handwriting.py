@@ -43,7 +43,7 @@ class HandwritingGenerator:
     def __init__(self, seed: int = 0, mode: str = "mixed", max_length: int = 160,
                  fonts: Sequence[FontInfo] | FontLibrary | None = None,
                  texts: TextSource | None = None, charset: Charset | None = None,
-                 line_prob: float = 0.6, height_range: tuple[int, int] = (44, 64),
+                 line_prob: float = 0.6, height_range: tuple[int, int] = (48, 64),
                  neighbour_prob: float = 0.55):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")

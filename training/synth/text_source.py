@@ -255,6 +255,13 @@ class TextSource:
             toks += self.hw_lines[i].split()
         self.running_words = _Blob([t for t in toks if len(t) <= 24])
 
+    def __reduce__(self):
+        # The process-wide source pickles as a reference: a spawned worker rebuilds it from
+        # the on-disk caches instead of receiving tens of megabytes of text.
+        if self is _SOURCE:
+            return (default_text_source, ())
+        return super().__reduce__()
+
     # ---------------------------------------------------------------- primitives
 
     def fingerprint(self) -> str:
