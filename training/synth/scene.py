@@ -220,7 +220,7 @@ class SceneTextGenerator:
 
         bg = scene_background(rng, h, w, simple=clean)
         bg_l = float(bg.mean())
-        contrast = float(rng.uniform(20, 50)) if spend(0.08) else float(rng.uniform(70, 230))
+        contrast = float(rng.uniform(20, 50)) if spend(0.08, 2) else float(rng.uniform(70, 230))
         # Busy surfaces are toned down so the text stays the strongest signal.
         bg_gray = bg @ np.array([0.299, 0.587, 0.114], np.float32)
         limit = contrast * float(rng.uniform(0.25, 0.5))
