@@ -46,6 +46,7 @@ def _add_common(p: argparse.ArgumentParser, batch: int = 48) -> None:
                    help="real training folder(s) for a domain, replacing the default shared set")
     p.add_argument("--no-synth", action="store_true", help="real data only")
     p.add_argument("--workers", type=int, default=1, help="data-preparation processes per domain")
+    p.add_argument("--init-from", type=Path, help="start from this model file's weights")
 
 
 def _add_distill(p: argparse.ArgumentParser) -> None:
@@ -99,7 +100,8 @@ def run_config_from_args(args: argparse.Namespace, domains: Sequence[str], name:
             spec.synth_kind, spec.synth_cache, spec.real_weight = "", None, 1.0
         data.domains[d] = spec
     return RunConfig(name=name, model=model, loop=loop, data=data, batch_size=args.batch_size,
-                     device=args.device, workers=args.workers)
+                     device=args.device, workers=args.workers,
+                     init_from=str(args.init_from) if args.init_from else None)
 
 
 def cmd_teacher(args: argparse.Namespace) -> int:

@@ -45,19 +45,21 @@ class RunConfig:
     batch_size: int = 48
     device: str = "auto"
     workers: int = 1  # data-preparation processes per domain
+    init_from: str | None = None  # start from these weights (a model file); ignored on resume
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "model": self.model, "loop": dataclasses.asdict(self.loop),
                 "data": self.data.to_dict(), "distill": self.distill.to_dict(),
                 "teachers": dict(self.teachers), "batch_size": self.batch_size,
-                "device": self.device, "workers": self.workers}
+                "device": self.device, "workers": self.workers, "init_from": self.init_from}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
         return cls(name=d["name"], model=d["model"], loop=LoopConfig(**d["loop"]),
                    data=DataConfig.from_dict(d["data"]), distill=DistillConfig(**d["distill"]),
                    teachers=dict(d["teachers"]), batch_size=int(d["batch_size"]),
-                   device=d["device"], workers=int(d.get("workers", 1)))
+                   device=d["device"], workers=int(d.get("workers", 1)),
+                   init_from=d.get("init_from"))
 
 
 def split_batch(total: int, weights: dict[str, float]) -> dict[str, int]:
@@ -128,6 +130,11 @@ def run_training(run_dir: str | Path, cfg: RunConfig) -> dict[str, float]:
             print(line, flush=True)
     batches = sources[domains[0]] if len(domains) == 1 else DomainBatches(sources)
     student = TextRecognizer(model_cfg)
+    if cfg.init_from and not (run_dir / "last.pt").exists():
+        start_model, _, _ = load_model(cfg.init_from)
+        if start_model.config != model_cfg:
+            raise ValueError(f"--init-from {cfg.init_from}: its model config differs from this run's")
+        student.load_state_dict(start_model.state_dict())
     teachers = {d: load_model(p)[0].to(device) for d, p in cfg.teachers.items()}
     distiller = Distiller(teachers, cfg.distill)
     module = StudentWithProjection(student, {d: t.decoder.glimpse_dim for d, t in teachers.items()})
