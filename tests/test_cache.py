@@ -115,3 +115,12 @@ def test_measurements_run(cache_dir: Path) -> None:
     rates = measure_generators(n=2, specs=("scene",), verbose=False)
     assert rates["scene"] > 0
     assert measure_cache_read(cache_dir, n=10, verbose=False) > 0
+
+
+def test_image_size_reads_png_headers(tmp_path):
+    from training.cache import CachedSynthDataset, render_cache
+    render_cache(tmp_path / "c", "scene", 12, seed=1, workers=1, shard_size=5, progress=False)
+    ds = CachedSynthDataset(tmp_path / "c")
+    for i in range(len(ds)):
+        h, w = ds[i].image.shape[:2]
+        assert ds.image_size(i) == (w, h)

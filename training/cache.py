@@ -285,6 +285,14 @@ class CachedSynthDataset:
         text, domain = sh.labels[j]
         return SynthSample(image=img, text=text, domain=domain)
 
+    def image_size(self, i: int) -> tuple[int, int]:
+        """(width, height) from the PNG header alone, so width bucketing needs no decoding."""
+        k, j = self.locate(int(i))
+        sh = self._shard(k)
+        a = int(sh.offsets[j])
+        header = np.asarray(sh.data[a + 16:a + 24]).tobytes()
+        return int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")
+
     def global_index(self, i: int) -> int:
         """The generator index that rendered sample ``i`` (differs from i only if partial)."""
         k, j = self.locate(int(i))
