@@ -36,24 +36,27 @@ class FakePrediction:
 class FakeRecognizer:
     """Same API as engine.recognizer.Recognizer; reads 'region N' with one doubtful char.
 
-    ``gate`` (a threading.Event) lets a test hold the worker mid-job to press Cancel.
+    ``gate`` (a threading.Event) holds the worker before it reads region number
+    ``gate_after`` (counted over all calls), so a test can act mid-job (move, cancel).
     """
 
     loads: list[tuple] = []
 
-    def __init__(self, model_path, device, delay: float = 0.0, gate: threading.Event | None = None):
+    def __init__(self, model_path, device, delay: float = 0.0, gate: threading.Event | None = None,
+                 gate_after: int = 0):
         self.model_path = model_path or "fake-model.pt"
         self.device = "cpu"
         self.metadata = {"name": "fake"}
         self.delay = delay
         self.gate = gate
+        self.gate_after = gate_after
         self.calls = 0
 
     def recognize_regions(self, image, regions, batch_size=16, progress=None, should_cancel=None):
         assert isinstance(image, np.ndarray) and image.ndim == 3
         out = []
         for i, region in enumerate(regions):
-            if self.gate is not None:
+            if self.gate is not None and self.calls >= self.gate_after:
                 self.gate.wait(5)
             if should_cancel is not None and should_cancel():
                 raise RuntimeError("cancelled")

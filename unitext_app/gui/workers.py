@@ -11,9 +11,11 @@ Regions are read in chunks, so cancelling keeps everything read so far.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -184,6 +186,7 @@ class RecognitionService(QObject):
         self._next_id = 0
         self.running_job: int | None = None
         self.worker.finished.connect(self._on_finished)
+        _SERVICES.add(self)
 
     @property
     def busy(self) -> bool:
@@ -208,7 +211,24 @@ class RecognitionService(QObject):
             self.running_job = None
 
     def shutdown(self, wait_ms: int = 5000) -> None:
-        self.cancel()
-        self.thread.quit()
-        if not self.thread.wait(wait_ms):
-            log.warning("recognition thread did not stop within %d ms", wait_ms)
+        """Stop the thread (after the current batch); safe to call more than once."""
+        try:
+            if not self.thread.isRunning():
+                return
+            self.cancel()
+            self.thread.quit()
+            if not self.thread.wait(wait_ms):
+                log.warning("recognition thread did not stop within %d ms", wait_ms)
+        except RuntimeError:  # the C++ side is already gone
+            pass
+
+
+_SERVICES: "weakref.WeakSet[RecognitionService]" = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all() -> None:
+    """A window never closed (a script, a crash path) must not leave its thread running
+    while Qt tears down: that aborts the process."""
+    for service in list(_SERVICES):
+        service.shutdown(2000)
