@@ -104,6 +104,7 @@ def run_training(run_dir: str | Path, cfg: RunConfig) -> dict[str, float]:
     if cfg_path.exists():  # a resumed run keeps its own config; steps/time limits may change
         saved = RunConfig.from_dict(json.loads(cfg_path.read_text(encoding="utf-8")))
         saved.loop.steps, saved.loop.time_limit_s = cfg.loop.steps, cfg.loop.time_limit_s
+        saved.loop.stop_at_step = cfg.loop.stop_at_step
         saved.device, saved.workers = cfg.device, cfg.workers
         cfg = saved
     info = init_distributed(cfg.device)
@@ -114,21 +115,8 @@ def run_training(run_dir: str | Path, cfg: RunConfig) -> dict[str, float]:
         cfg_path.write_text(json.dumps(cfg.to_dict(), indent=2), encoding="utf-8")
     torch.manual_seed(cfg.loop.seed + info.rank)
     charset = Charset()
-    report: list[str] = []
     model_cfg = _model_config(cfg, charset)
-    domains = list(cfg.data.domains)
-    val: dict[str, list[Any]] = {}
-    sources: dict[str, LoaderBatches] = {}
-    sizes = split_batch(cfg.batch_size, {d: cfg.data.domain_weights.get(d, 1.0) for d in domains})
-    for d_index, domain in enumerate(domains):
-        comps, val[domain] = build_domain_data(cfg.data, domain, charset, report)
-        stream = MixedSource(comps, seed=(cfg.data.seed * 1000 + info.rank) * 10 + d_index)
-        sources[domain] = LoaderBatches(_stream_factory(stream, charset, sizes[domain], model_cfg),
-                                        device, cfg.workers)
-    if info.is_main:
-        for line in report:
-            print(line, flush=True)
-    batches = sources[domains[0]] if len(domains) == 1 else DomainBatches(sources)
+    batches, val = prepare_data(cfg, charset, model_cfg, device, info)
     student = TextRecognizer(model_cfg)
     if cfg.init_from and not (run_dir / "last.pt").exists():
         start_model, _, _ = load_model(cfg.init_from)
@@ -175,6 +163,27 @@ def run_training(run_dir: str | Path, cfg: RunConfig) -> dict[str, float]:
         shutdown(info)
 
 
+def prepare_data(cfg: RunConfig, charset: Charset, model_cfg: ModelConfig, device: torch.device,
+                 info: DistInfo) -> tuple[Any, dict[str, list[Any]]]:
+    """The run's batch source (one domain, or one sub-batch per domain) and the held-back
+    validation samples of each domain."""
+    report: list[str] = []
+    domains = list(cfg.data.domains)
+    val: dict[str, list[Any]] = {}
+    sources: dict[str, LoaderBatches] = {}
+    sizes = split_batch(cfg.batch_size, {d: cfg.data.domain_weights.get(d, 1.0) for d in domains})
+    for d_index, domain in enumerate(domains):
+        comps, val[domain] = build_domain_data(cfg.data, domain, charset, report)
+        stream = MixedSource(comps, seed=(cfg.data.seed * 1000 + info.rank) * 10 + d_index)
+        sources[domain] = LoaderBatches(_stream_factory(stream, charset, sizes[domain], model_cfg),
+                                        device, cfg.workers)
+    if info.is_main:
+        for line in report:
+            print(line, flush=True)
+    batches = sources[domains[0]] if len(domains) == 1 else DomainBatches(sources)
+    return batches, val
+
+
 def _teacher_scores(run_dir: Path, teachers: dict[str, TextRecognizer], val: dict[str, list[Any]],
                     charset: Charset, device: torch.device, info: DistInfo) -> dict[str, float]:
     """Each teacher's 1 - CER on its domain's held-back samples (cached: teachers are frozen)."""
@@ -188,3 +197,27 @@ def _teacher_scores(run_dir: Path, teachers: dict[str, TextRecognizer], val: dic
     if info.is_main:
         path.write_text(json.dumps(scores, indent=2), encoding="utf-8")
     return scores
+
+
+def train_domain_classifier(run_dir: str | Path, cfg: RunConfig) -> Path:
+    """The two-stage baseline's router, trained on the run's mixed data; returns its file."""
+    from .two_stage import DomainClassifier, classifier_loss, save_classifier
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    device = resolve_device(cfg.device)
+    info = DistInfo()
+    charset = Charset()
+    model_cfg = _model_config(cfg, charset)
+    batches, val = prepare_data(cfg, charset, model_cfg, device, info)
+    classifier = DomainClassifier(preset("tiny", num_classes=2, height=model_cfg.height))
+    out = run_dir / "classifier.pt"
+
+    def on_checkpoint(step: int, last_val: dict[str, float] | None) -> None:
+        save_classifier(out, classifier)
+
+    trainer = Trainer(run_dir, classifier, classifier_loss, batches, cfg.loop, cfg.to_dict(),
+                      device, info, on_checkpoint=on_checkpoint, batch_size_of=batch_size_of)
+    trainer.run()
+    del val
+    return out
