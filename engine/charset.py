@@ -22,7 +22,7 @@ PRINTABLE_ASCII = "".join(chr(c) for c in range(32, 127))
 # Latin-1 letters and signs used in English, French, German, Spanish, Italian and Latin texts.
 LATIN_1 = "¡£§°«»¿ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝßàáâãäåæçèéêëìíîïñòóôõöøùúûüýÿ¬¶·"
 LATIN_EXTENDED = "ŒœŸĀāĒēĪīŌōŪūĘęŁłŠšŽžĆćĐđĩũẽ"
-TYPOGRAPHIC = "‘’‚“”„–—…•€†‡‸⁋→≈ħ"
+TYPOGRAPHIC = "‘’‚“”„–—…•€†‡‸⁋→≈ħ®©™×÷¢¥∞"
 # Medieval Latin abbreviation signs (MUFI) and the combining marks manuscripts use above
 # letters (tilde, macron, superscript letters), so Latin transcriptions can be read as written.
 MEDIEVAL = "⁊ꝑꝓꝗꝙꝯꝰꝝꝫꝭꝵ" + "".join(chr(c) for c in (
