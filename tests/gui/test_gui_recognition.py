@@ -90,7 +90,7 @@ def test_cancel_keeps_finished_chunks(qtbot, image_file, monkeypatch):
     window.recognise("page")
     assert window.act.cancel.isEnabled()
     qtbot.waitUntil(lambda: len(got_chunk) >= 1, timeout=5000)  # first chunk read; worker held
-    assert window.progress.value() == 2
+    qtbot.waitUntil(lambda: window.progress.value() == 2, timeout=5000)
     window.act.cancel.trigger()
     gate.set()
     wait_done(qtbot, window)

@@ -95,7 +95,7 @@ class Canvas(QGraphicsView):
         else:
             self._image_item = PageImageItem(page)
             self.scene().addItem(self._image_item)
-            m = 0.04 * max(page.width, page.height)
+            m = 0.02 * max(page.width, page.height)
             self.scene().setSceneRect(QRectF(-m, -m, page.width + 2 * m, page.height + 2 * m))
             self.fit_to_window()
 
@@ -259,13 +259,19 @@ class Canvas(QGraphicsView):
         return self.view_scale()
 
     def fit_to_window(self) -> None:
-        self._fit_mode = True
+        """Whole page in view. Scroll bars are off while fitted: showing one would shrink the
+        viewport, refit smaller, hide it again, and so on forever."""
+        self._set_fit_mode(True)
         if self._page is None:
             return
-        m = 0.02 * max(self._page.width, self._page.height)
-        self.fitInView(QRectF(-m, -m, self._page.width + 2 * m, self._page.height + 2 * m),
-                       Qt.AspectRatioMode.KeepAspectRatio)
+        self.fitInView(self.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
         self._after_zoom()
+
+    def _set_fit_mode(self, on: bool) -> None:
+        self._fit_mode = on
+        policy = Qt.ScrollBarPolicy.ScrollBarAlwaysOff if on else Qt.ScrollBarPolicy.ScrollBarAsNeeded
+        self.setHorizontalScrollBarPolicy(policy)
+        self.setVerticalScrollBarPolicy(policy)
 
     def actual_size(self) -> None:
         self.set_zoom(1.0)
@@ -285,7 +291,7 @@ class Canvas(QGraphicsView):
         target = min(MAX_ZOOM, max(MIN_ZOOM, current * factor))
         if abs(target - current) < 1e-12:
             return
-        self._fit_mode = False
+        self._set_fit_mode(False)
         anchor = anchor if anchor is not None else QPointF(self.viewport().rect().center())
         before = self.mapToScene(anchor.toPoint())
         self.setTransform(QTransform.fromScale(target, target))

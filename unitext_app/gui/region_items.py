@@ -104,7 +104,18 @@ class RegionItem(QGraphicsItem):
         self.order, self.state, self.text, self.show_text = order, state, text, show_text
         self.badge.set_text(str(order))
         self.label.set_text(text if show_text else "")
+        self._fit_label()
         self.update()
+
+    def _fit_label(self) -> None:
+        """Elide the text label to the region's width on screen, so neighbours' labels
+        do not pile up over each other."""
+        c = self.shape_.corners()
+        length = math.hypot(c[1][0] - c[0][0], c[1][1] - c[0][1]) if len(c) >= 2 else 0.0
+        if isinstance(self.shape_, PolygonRegion):
+            xs = [p[0] for p in c]
+            length = max(xs) - min(xs)
+        self.label.set_max_width(max(60.0, length * self.editor.view_scale()))
 
     def _rebuild(self) -> None:
         poly = QPolygonF([QPointF(x, y) for x, y in self.shape_.corners()])
@@ -116,6 +127,7 @@ class RegionItem(QGraphicsItem):
         self.badge.setPos(QPointF(*corners[0]))
         low = corners[3] if len(corners) == 4 else max(corners, key=lambda c: c[1])
         self.label.setPos(QPointF(low[0], low[1]))
+        self._fit_label()
         self.update_handles()
         self.update()
 
@@ -335,6 +347,7 @@ class LabelItem(QGraphicsItem):
     def __init__(self, parent: RegionItem) -> None:
         super().__init__(parent)
         self.text = ""
+        self.max_width = 420.0
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.setZValue(4)
@@ -347,9 +360,15 @@ class LabelItem(QGraphicsItem):
             self.text = text
             self.setVisible(bool(text))
 
+    def set_max_width(self, width: float) -> None:
+        width = min(420.0, width)
+        if abs(width - self.max_width) > 0.5:
+            self.prepareGeometryChange()
+            self.max_width = width
+
     def _rect(self) -> QRectF:
         fm = QFontMetricsF(self._font)
-        w = min(fm.horizontalAdvance(self.text), 420) + 10
+        w = min(fm.horizontalAdvance(self.text) + 10, self.max_width)
         return QRectF(0, 2, w, fm.height() + 4)
 
     def boundingRect(self) -> QRectF:  # noqa: N802
@@ -385,6 +404,7 @@ Callback = Callable[[Region], None]
 
 
 def refresh_for_scale(item: RegionItem) -> None:
-    """After a zoom: the hit margin and the rotate handle's offset are in screen pixels."""
+    """After a zoom: the hit margin, the rotate handle's offset and labels are in screen pixels."""
     item.prepareGeometryChange()
     item.update_handles()
+    item._fit_label()
