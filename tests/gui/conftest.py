@@ -30,6 +30,15 @@ def isolated_user_dirs(tmp_path_factory, monkeypatch):
     yield root
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _gc_back_on_after_module():
+    """The window runs the garbage collector on the GUI thread only (gc_guard); give the
+    rest of the test session automatic collection back when a GUI module ends."""
+    yield
+    from unitext_app.gui import gc_guard
+    gc_guard.uninstall()
+
+
 @pytest.fixture
 def image_file(tmp_path) -> Path:
     return write_image(tmp_path / "page.png")

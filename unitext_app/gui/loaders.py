@@ -110,7 +110,8 @@ class ImageLoader(QObject):
 
 def probe_files(paths: list[str]) -> tuple[list[PageSpec], list[tuple[str, str]]]:
     """Every page of every readable file, and (path, reason) for the rest. Reads headers only."""
-    from engine.imageio import count_frames, image_size
+    from engine import imageio
+    from engine.imageio import ImageLoadError, count_frames, image_size
 
     specs: list[PageSpec] = []
     errors: list[tuple[str, str]] = []
@@ -120,6 +121,9 @@ def probe_files(paths: list[str]) -> tuple[list[PageSpec], list[tuple[str, str]]
             pages = []
             for frame in range(n):
                 w, h = image_size(path, frame)
+                if w * h > imageio.MAX_PIXELS:  # refuse now rather than fail when shown
+                    raise ImageLoadError(path, f"image too large: {w}x{h} = {w * h / 1e6:.0f} "
+                                               f"megapixels, the limit is {imageio.MAX_PIXELS / 1e6:.0f}")
                 pages.append(PageSpec(path, frame, int(w), int(h)))
             # A header can look fine while the data is broken: decode a small preview now so
             # a corrupt file is reported at once (huge files are checked when they load).

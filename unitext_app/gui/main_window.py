@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QHBoxLayo
 from engine.geometry import Region
 from unitext_app.document import Document, Page, TextRegion
 
-from . import messages, shape_ops
+from . import gc_guard, messages, shape_ops
 from .actions import Actions
 from .appinfo import APP_NAME, app_version, user_log_dir, window_title
 from .autosave import Autosaver
@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
     def __init__(self, recognizer_factory: RecognizerFactory | None = None,
                  settings: AppSettings | None = None, autosave_folder: Path | None = None) -> None:
         super().__init__()
+        gc_guard.install()  # before any worker thread starts: see gc_guard
         self.setObjectName("mainWindow")
         self.setWindowIcon(icon("unitext"))
         self.settings = settings or AppSettings()
