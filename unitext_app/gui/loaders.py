@@ -82,6 +82,12 @@ class ImageLoader(QObject):
         def work() -> None:
             from engine.imageio import load_image, load_image_downscaled
             try:
+                if full and not _cheap_preview(path):
+                    # PNG, TIFF...: a preview costs a full decode anyway, so decode once.
+                    pixels = load_image(path, frame=frame)
+                    signals.preview.emit(page_id, downscale(pixels, PREVIEW_SIDE))
+                    signals.full.emit(page_id, pixels)
+                    return
                 signals.preview.emit(page_id, load_image_downscaled(path, PREVIEW_SIDE, frame=frame))
                 if full:
                     signals.full.emit(page_id, load_image(path, frame=frame))
@@ -133,6 +139,22 @@ def probe_files(paths: list[str]) -> tuple[list[PageSpec], list[tuple[str, str]]
         except Exception as exc:
             errors.append((path, getattr(exc, "reason", None) or str(exc)))
     return specs, errors
+
+
+def _cheap_preview(path: str) -> bool:
+    """JPEG decodes at 1/2..1/8 scale (draft mode): its preview is much cheaper than the image."""
+    return path.lower().endswith((".jpg", ".jpeg", ".jpe", ".jfif"))
+
+
+def downscale(array: np.ndarray, max_side: int) -> np.ndarray:
+    """No side longer than ``max_side`` (area interpolation); never upscales."""
+    import cv2
+
+    h, w = array.shape[:2]
+    if max(h, w) <= max_side:
+        return array
+    scale = max_side / max(h, w)
+    return cv2.resize(array, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
 
 
 def _check_decodes(path: str) -> np.ndarray:
