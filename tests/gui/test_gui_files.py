@@ -239,3 +239,32 @@ def test_autosave_timer_interval_follows_settings(window):
     window.settings.autosave_seconds = 0
     window.apply_settings()
     assert not window.autosaver.timer.isActive()
+
+
+def test_open_dialog_action(window, qtbot, image_file, monkeypatch):
+    seen = {}
+
+    def fake_dialog(parent, caption, folder, filters):
+        seen["filters"] = filters
+        return [str(image_file)], ""
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", staticmethod(fake_dialog))
+    window.act.open.trigger()
+    qtbot.waitUntil(lambda: window.page is not None)
+    for pattern in ("*.png", "*.jpg", "*.tif", "*.tiff", "*.bmp", "*.webp", "*.unitext.json"):
+        assert pattern in seen["filters"]
+    assert window.settings.last_dir == str(image_file.parent)
+
+
+def test_missing_image_of_a_project_is_reported_not_fatal(window, qtbot, image_file, tmp_path, dialogs):
+    open_and_wait(qtbot, window, image_file)
+    populate(window)
+    project = tmp_path / "p.unitext.json"
+    assert window.save_to(str(project))
+    moved = tmp_path / "gone.png"
+    image_file.rename(moved)
+    window.set_document(type(window.doc.document)())
+    window.open_paths([str(project)])
+    qtbot.waitUntil(lambda: any(kind == "warning" for kind, *_ in dialogs), timeout=10000)
+    assert "not found" in dialogs[-1][2]
+    assert len(window.page.regions) == 3, "the regions and texts are still there to export"
