@@ -75,7 +75,6 @@ def test_correction_survives_recognition(window, qtbot, image_file):
 
 def test_cancel_keeps_finished_chunks(qtbot, image_file, monkeypatch):
     """Chunks of batch_size*2 regions: cancel after the first chunk keeps its readings."""
-    from unitext_app.gui import workers
     from unitext_app.gui.main_window import MainWindow
 
     gate = threading.Event()

@@ -113,7 +113,6 @@ class Canvas(QGraphicsView):
         wanted = {r.id for r in regions}
         for rid in [rid for rid in self._items if rid not in wanted]:
             self.scene().removeItem(self._items.pop(rid))
-        selection_changed = False
         for order, region in enumerate(regions, 1):
             item = self._items.get(region.id)
             if item is None:
@@ -125,8 +124,6 @@ class Canvas(QGraphicsView):
             else:
                 item.set_shape(region.shape)
             item.set_info(order, region_state(region, low_confidence), region.text, self.show_text)
-        if selection_changed:
-            self._on_scene_selection()
         self._update_handles()
 
     def update_region(self, region: TextRegion, low_confidence: float) -> None:

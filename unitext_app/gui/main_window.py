@@ -11,11 +11,11 @@ import logging
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, QUrl
-from PySide6.QtGui import (QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QIcon,
-                           QKeySequence, QUndoStack)
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QUrl
+from PySide6.QtGui import (QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence,
+                           QUndoStack)
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel,
-                               QMainWindow, QMenu, QMessageBox, QProgressBar, QToolBar,
+                               QMainWindow, QMessageBox, QProgressBar, QToolBar,
                                QToolButton, QVBoxLayout, QWidget)
 
 from engine.geometry import Region
@@ -41,7 +41,7 @@ from .selection import RegionSelection
 from .settings import AppSettings
 from .style import icon
 from .text_panel import TextPanel
-from .workers import NoModelError, PageJob, RecognitionJob, RecognitionService, RecognizerFactory
+from .workers import PageJob, RecognitionJob, RecognitionService, RecognizerFactory
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ turns that offset into a new shape on release. Handles stay a fixed size on scre
 from __future__ import annotations
 
 import math
-from typing import Callable, Protocol
+from typing import Protocol
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (QBrush, QColor, QCursor, QFont, QFontMetricsF, QPainter,
@@ -399,8 +399,6 @@ def preview_path(points: list[tuple[float, float]], closed: bool) -> QPainterPat
         path.closeSubpath()
     return path
 
-
-Callback = Callable[[Region], None]
 
 
 def refresh_for_scale(item: RegionItem) -> None:
