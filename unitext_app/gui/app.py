@@ -33,6 +33,13 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
 
 def setup_file_logging() -> None:
     """Log to <user log dir>/unitext.log (Help > Open log folder), unless logging is set up."""
+    try:
+        from unitext_app.logging_setup import setup_logging
+    except ImportError:
+        pass
+    else:
+        setup_logging()
+        return
     root = logging.getLogger()
     if any(isinstance(h, logging.FileHandler) for h in root.handlers):
         return

@@ -33,5 +33,11 @@ def user_data_dir() -> Path:
 
 
 def user_log_dir() -> Path:
-    from platformdirs import user_log_dir as _dir
-    return Path(_dir(DIST_NAME, appauthor=False))
+    """The folder the log file is in: unitext_app.logging_setup's choice where that module
+    exists (it honours $UNITEXT_LOG_DIR and falls back when the folder is unwritable)."""
+    try:
+        from unitext_app.logging_setup import log_file
+    except ImportError:
+        from platformdirs import user_log_dir as _dir
+        return Path(_dir(DIST_NAME, appauthor=False))
+    return log_file().parent
