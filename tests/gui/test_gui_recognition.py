@@ -174,3 +174,35 @@ def test_recognise_all_pages_loads_unvisited_pages_in_the_worker(window, qtbot, 
     assert second.regions[0].machine_text == "text20"
     window.undo.undo()
     assert second.regions[0].machine_text is None
+
+
+def test_device_error_offers_settings_other_errors_warn(window, qtbot, image_file, dialogs, monkeypatch):
+    from unitext_app.gui import messages
+
+    class DeviceError(Exception):
+        pass
+
+    asked = []
+    monkeypatch.setattr(messages, "ask_model_settings", lambda parent, text: asked.append(text) or False)
+    open_and_wait(qtbot, window, image_file)
+    add_regions(window, 1)
+
+    def no_gpu(path, device):
+        raise DeviceError("CUDA was requested but no CUDA device is available")
+
+    window.recognition.worker._factory = no_gpu
+    window.recognise("page")
+    wait_done(qtbot, window)
+    assert asked and "CUDA" in asked[0]
+
+    class Broken:
+        def recognize_regions(self, *a, **k):
+            raise RuntimeError("out of memory")
+
+    window.recognition.worker._factory = lambda path, device: Broken()
+    window.recognition.worker._recognizer = None
+    window.recognition.worker._key = None
+    window.recognise("page")
+    wait_done(qtbot, window)
+    assert dialogs[-1][0] == "warning" and "out of memory" in dialogs[-1][2]
+    assert window.act.recognise_page.isEnabled(), "the window recovers from a failed job"

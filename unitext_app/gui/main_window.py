@@ -810,7 +810,7 @@ class MainWindow(QMainWindow):
         if self._job is not None and job_id == self._job.job_id:
             self._job_results.extend((page_id, r, model) for r in results)
 
-    def _on_recognition_finished(self, job_id: int, cancelled: bool, error: str) -> None:
+    def _on_recognition_finished(self, job_id: int, cancelled: bool, error: str, kind: str) -> None:
         if self._job is None or job_id != self._job.job_id:
             return
         self._job = None
@@ -846,10 +846,10 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(" · ".join(parts), 8000)
         self._update_actions()
         if error:
-            self._recognition_error(error)
+            self._recognition_error(error, kind)
 
-    def _recognition_error(self, error: str) -> None:
-        if error.startswith("No model") or "cannot load model file" in error or "ModelFileError" in error:
+    def _recognition_error(self, error: str, kind: str) -> None:
+        if kind in ("model", "device"):
             if messages.ask_model_settings(self, error):
                 self.open_settings()
         else:

@@ -36,7 +36,7 @@ def ask_recover(parent: QWidget | None, description: str) -> str:
 
 
 def ask_model_settings(parent: QWidget | None, text: str) -> bool:
-    """Recognition failed for want of a model: True if the user wants the Settings dialog."""
+    """Recognition failed for want of a model or device: True to open the Settings dialog."""
     B = QMessageBox.StandardButton
     answer = QMessageBox.warning(parent, "Recognition", text + "\n\nOpen Settings now?",
                                  B.Open | B.Close, B.Open)

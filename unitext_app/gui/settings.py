@@ -12,7 +12,7 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from .appinfo import APP_NAME, ORGANISATION
 
-DEVICES = ("auto", "cpu", "cuda")
+DEVICES = ("auto", "cpu", "cuda", "mps")
 MAX_RECENT = 10
 
 

@@ -89,7 +89,7 @@ class RecognitionWorker(QObject):
     status = Signal(int, str)  # job id, what is happening ("Loading model ...")
     progress = Signal(int, int, int)  # job id, regions done, total
     results = Signal(int, str, object, str)  # job id, page id, list[RegionResult], model name
-    finished = Signal(int, bool, str)  # job id, cancelled, error text ("" if none)
+    finished = Signal(int, bool, str, str)  # job id, cancelled, error text, kind: "", "model", "device", "other"
 
     def __init__(self, factory: RecognizerFactory) -> None:
         super().__init__()
@@ -102,10 +102,10 @@ class RecognitionWorker(QObject):
     def run(self, job: RecognitionJob) -> None:
         try:
             cancelled = self._run(job)
-            self.finished.emit(job.job_id, cancelled, "")
+            self.finished.emit(job.job_id, cancelled, "", "")
         except Exception as exc:  # report, never kill the thread
             log.exception("recognition failed")
-            self.finished.emit(job.job_id, False, str(exc) or type(exc).__name__)
+            self.finished.emit(job.job_id, False, str(exc) or type(exc).__name__, error_kind(exc))
 
     def _run(self, job: RecognitionJob) -> bool:
         recognizer = self._ensure_recognizer(job)
@@ -152,6 +152,17 @@ class RecognitionWorker(QObject):
             self._recognizer = self._factory(job.model_path or None, job.device)
             self._key = key
         return self._recognizer
+
+
+def error_kind(exc: BaseException) -> str:
+    """'model' or 'device' when the fix is in Settings; 'other' otherwise (by class name, so
+    the GUI thread never has to import the engine modules that define them)."""
+    name = type(exc).__name__
+    if isinstance(exc, NoModelError) or name == "ModelFileError":
+        return "model"
+    if name == "DeviceError":
+        return "device"
+    return "other"
 
 
 def _results(chunk: list[tuple[str, Region]], preds: list[Any]) -> list[RegionResult]:
@@ -205,8 +216,8 @@ class RecognitionService(QObject):
         """Thread-safe: the worker checks this flag between batches."""
         self.worker.cancel_event.set()
 
-    @Slot(int, bool, str)
-    def _on_finished(self, job_id: int, cancelled: bool, error: str) -> None:
+    @Slot(int, bool, str, str)
+    def _on_finished(self, job_id: int, cancelled: bool, error: str, kind: str) -> None:
         if job_id == self.running_job:
             self.running_job = None
 
