@@ -158,7 +158,7 @@ class MainWindow(QMainWindow):
         self.undo_action.setIcon(icon("undo"))
         self.undo_action.setObjectName("action_undo")
         self.redo_action = self.undo.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.Redo), QKeySequence("Ctrl+Y")])
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.redo_action.setIcon(icon("redo"))
         self.redo_action.setObjectName("action_redo")
         self.addActions([self.undo_action, self.redo_action])
