@@ -11,7 +11,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import unitext_app.gui  # noqa: E402,F401  (applies the PySide6 6.12 / Python 3.11 workaround first)
+import unitext_app.gui  # noqa: E402,F401
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from gui_helpers import write_image  # noqa: E402
