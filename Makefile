@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup bench package package-test clean
+.PHONY: run test setup train-setup bench package package-test clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,11 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# Fonts, word lists and sentences for the synthetic training data (Debian + npm packages).
+train-setup: $(STAMP)
+	$(PY) -m pip install -e ".[test,train]"
+	bash training/assets/install.sh
+
 run: $(STAMP)
 	$(VENV)/bin/unitext --first-run
 
@@ -24,6 +29,18 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m training.bench
+
+# The desktop bundle dist/unitext/ (PyInstaller, packaging/unitext.spec): about 6 minutes on
+# 2 cores. Not part of `make test` (see packaging/MEASUREMENTS.md).
+package: $(STAMP)
+	test -x $(VENV)/bin/pyinstaller || $(PY) -m pip install "pyinstaller>=6"
+	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller packaging/unitext.spec
+	@du -sh dist/unitext
+
+# Build, then prove the bundle works: frozen `unitext read` equals the source tree's, eval
+# and train run, the GUI opens an image and reads the sample headless.
+package-test: package
+	$(PY) packaging/smoke_test.py
 
 clean:
 	rm -rf build dist .pytest_cache

@@ -13,7 +13,7 @@ from lxml import etree
 from PIL import Image
 
 from engine.geometry import PolygonRegion, RectRegion, RotatedRectRegion
-from conftest import shared_path
+from tests.conftest import shared_path
 from unitext_app.document import Document, Page, TextRegion
 from unitext_app.exporters import (EXPORTERS, ExportError, available_formats, export_document,
                                    export_to_string, format_for_path)
