@@ -151,16 +151,11 @@ def write_tables(results: dict[str, dict[str, Any]], out: Path, budget: str) -> 
 
 
 def main(args: argparse.Namespace) -> int:
-    from .cli import run_config_from_args
+    from .cli import student_config_from_args
 
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    base = run_config_from_args(args, ["scene", "handwriting"], "ablation")
-    base.data.domain_weights = {"scene": args.scene_ratio, "handwriting": 1 - args.scene_ratio}
-    base.teachers = {"scene": str(args.scene_teacher), "handwriting": str(args.hw_teacher)}
-    base.distill = DistillConfig(temperature=args.temperature, w_ce=args.w_ce, w_logits=args.w_logits,
-                                 w_hint=args.w_hint, w_attention=args.w_attention,
-                                 w_affinity=args.w_affinity, conditional_strength=args.conditional)
+    base = student_config_from_args(args, "ablation")
     rows = [r.strip() for r in args.rows.split(",")] if args.rows else ROWS
     unknown = set(rows) - set(ROWS)
     if unknown:

@@ -111,15 +111,20 @@ def cmd_teacher(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_student(args: argparse.Namespace) -> int:
-    from .runs import run_training
-    cfg = run_config_from_args(args, ["scene", "handwriting"], "student")
+def student_config_from_args(args: argparse.Namespace, name: str):
+    """A student run: both domains mixed by --scene-ratio, both teachers, the loss weights."""
+    cfg = run_config_from_args(args, ["scene", "handwriting"], name)
     cfg.data.domain_weights = {"scene": args.scene_ratio, "handwriting": 1 - args.scene_ratio}
     cfg.teachers = {"scene": str(args.scene_teacher), "handwriting": str(args.hw_teacher)}
     cfg.distill = DistillConfig(temperature=args.temperature, w_ce=args.w_ce, w_logits=args.w_logits,
                                 w_hint=args.w_hint, w_attention=args.w_attention,
                                 w_affinity=args.w_affinity, conditional_strength=args.conditional)
-    run_training(args.out, cfg)
+    return cfg
+
+
+def cmd_student(args: argparse.Namespace) -> int:
+    from .runs import run_training
+    run_training(args.out, student_config_from_args(args, "student"))
     return 0
 
 
