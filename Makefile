@@ -27,8 +27,14 @@ run: $(STAMP)
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -rs
 
+# UniText beside RapidOCR and Tesseract on the same crops in one run (not part of CI):
+# `make bench BENCH_ARGS="--model run/model.pt --limit 200 --out bench.md"`. RapidOCR comes
+# from the `bench` extra; Tesseract is used where the system has it (Debian/Ubuntu:
+# apt-get install tesseract-ocr-eng libtesseract5), else skipped with the reason printed.
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(PY) -m training.bench
+	$(PY) -c "import rapidocr, onnxruntime" 2>/dev/null || $(PY) -m pip install -e ".[bench]" || echo "RapidOCR could not be installed: it will be skipped"
+	$(PY) -m training.bench $(BENCH_ARGS)
 
 # The desktop bundle dist/unitext/ (PyInstaller, packaging/unitext.spec): about 6 minutes on
 # 2 cores. Not part of `make test` (see packaging/MEASUREMENTS.md).
