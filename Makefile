@@ -36,15 +36,17 @@ bench: $(STAMP)
 	$(PY) -c "import rapidocr, onnxruntime" 2>/dev/null || $(PY) -m pip install -e ".[bench]" || echo "RapidOCR could not be installed: it will be skipped"
 	$(PY) -m training.bench $(BENCH_ARGS)
 
-# The desktop bundle dist/unitext/ (PyInstaller, packaging/unitext.spec): about 6 minutes on
-# 2 cores. Not part of `make test` (see packaging/MEASUREMENTS.md).
+# The desktop bundle dist/unitext/ (PyInstaller, packaging/unitext.spec): about 2 minutes on
+# 2 busy cores. Not part of `make test`; see packaging/MEASUREMENTS.md for sizes and timings.
 package: $(STAMP)
 	test -x $(VENV)/bin/pyinstaller || $(PY) -m pip install "pyinstaller>=6"
 	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller packaging/unitext.spec
 	@du -sh dist/unitext
 
 # Build, then prove the bundle works: frozen `unitext read` equals the source tree's, eval
-# and train run, the GUI opens an image and reads the sample headless.
+# and train run, the GUI opens an image and reads the sample headless (offscreen and Xvfb).
+# About 8 minutes from scratch (a tiny model is trained once into build/smoke/ while
+# resources/models/ has no default model), 3 minutes after that.
 package-test: package
 	$(PY) packaging/smoke_test.py
 
