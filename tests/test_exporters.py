@@ -14,6 +14,7 @@ from PIL import Image
 
 from engine.geometry import PolygonRegion, RectRegion, RotatedRectRegion
 from tests.conftest import shared_path
+from tests.support.xml_schemas import assert_valid, load_schema
 from unitext_app.document import Document, Page, TextRegion
 from unitext_app.exporters import (EXPORTERS, ExportError, available_formats, export_document,
                                    export_to_string, format_for_path)
@@ -71,29 +72,11 @@ def doc(tmp_path: Path) -> Document:
 # schemas
 
 
-class _LocalXlink(etree.Resolver):
-    def __init__(self, xlink: Path) -> None:
-        super().__init__()
-        self.xlink = xlink
-
-    def resolve(self, url, pubid, context):  # noqa: ANN001
-        if url and url.endswith("xlink.xsd"):
-            return self.resolve_filename(str(self.xlink), context)
-        return None
-
-
 def _schema(*parts: str) -> etree.XMLSchema:
-    xsd = shared_path("schemas", *parts)
-    parser = etree.XMLParser(no_network=True)
-    parser.resolvers.add(_LocalXlink(xsd.parent / "xlink.xsd"))
-    return etree.XMLSchema(etree.parse(str(xsd), parser))
+    return load_schema(*parts)
 
 
-def _assert_valid(schema: etree.XMLSchema, path: Path) -> etree._ElementTree:
-    tree = etree.parse(str(path))
-    if not schema.validate(tree):
-        pytest.fail(f"{path.name} does not validate: {schema.error_log}")
-    return tree
+_assert_valid = assert_valid
 
 
 # ---------------------------------------------------------------------------------------------

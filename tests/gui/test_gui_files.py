@@ -95,6 +95,15 @@ def test_export_every_format_through_the_dialog(window, qtbot, image_file, tmp_p
         assert "POND" in content and "Lunchés" in content  # ALTO splits words
     else:
         assert target.read_bytes().startswith(b"%PDF")
+    from tests.support.xml_schemas import ALTO_V4, PAGE_2019, assert_valid, load_schema
+    if fmt == "page":
+        assert_valid(load_schema(*PAGE_2019), target)
+    if fmt == "alto":
+        assert_valid(load_schema(*ALTO_V4), target)
+    if fmt == "pdf":
+        from pypdf import PdfReader
+        layer = " ".join(p.extract_text() for p in PdfReader(str(target)).pages)
+        assert "POND" in layer and "Lunchés" in layer
     assert str(target) in window.statusBar().currentMessage()
     assert window.settings.value("export/format") == fmt
 
