@@ -24,6 +24,7 @@ def logs(tmp_path, monkeypatch):
     """Log into a scratch folder; leave the root logger and the hooks as they were."""
     folder = tmp_path / "logs"
     monkeypatch.setenv(LOG_DIR_ENV, str(folder))
+    teardown_logging()  # whatever an earlier test (e.g. a GUI run) set up
     root = logging.getLogger()
     level = root.level
     before_sys, before_threading = sys.excepthook, threading.excepthook

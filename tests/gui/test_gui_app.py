@@ -137,11 +137,14 @@ def test_run_gui_opens_paths_and_returns(qtbot, image_file, monkeypatch):
 
     monkeypatch.setattr(app_module, "setup_file_logging", lambda: None)  # no handler left behind
     seen = []
+    import sys
+    hook_before = sys.excepthook
 
     def check_and_quit():
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
         if windows and windows[-1].page is not None:
             seen.append(windows[-1].page.image_path)
+            seen.append(sys.excepthook is not hook_before)  # the crash handler is installed
             windows[-1].close()
             QApplication.instance().exit(0)
         else:
@@ -156,7 +159,8 @@ def test_run_gui_opens_paths_and_returns(qtbot, image_file, monkeypatch):
         assert app_module.run_gui([str(image_file)]) == 0
     finally:
         app.setQuitOnLastWindowClosed(True)
-    assert seen == [str(image_file)]
+    assert seen == [str(image_file), True]
+    assert sys.excepthook is hook_before  # ...and removed when the application quits
 
 
 def test_first_run_samples_open(qtbot, monkeypatch):

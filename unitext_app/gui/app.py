@@ -70,6 +70,18 @@ def open_samples(window) -> bool:  # noqa: ANN001
     return True
 
 
+def install_crash_handler(window) -> None:
+    """An unhandled exception is logged, the open project autosaved, then a dialog names the
+    log file (unitext_app.crash); the handler is removed when the application quits."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from unitext_app.crash import install_excepthook, uninstall_excepthook
+
+    install_excepthook(window.autosaver.autosave_now,
+                       lambda text: QMessageBox.critical(window, APP_NAME, text))
+    QApplication.instance().aboutToQuit.connect(uninstall_excepthook)
+
+
 def run_gui(paths: list[str], first_run_samples: bool = False,
             recognizer_factory: RecognizerFactory | None = None) -> int:
     """Open the window with ``paths`` (images and/or a project) and run until it closes.
@@ -84,6 +96,7 @@ def run_gui(paths: list[str], first_run_samples: bool = False,
     window = MainWindow(recognizer_factory=recognizer_factory)
     window.show()
     log.info("%s %s started", APP_NAME, app_version())
+    install_crash_handler(window)
 
     def after_show() -> None:
         recovered = window.offer_recovery()
