@@ -176,6 +176,8 @@ def build_train_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=float, default=0.0, help="minutes for this invocation")
     p.add_argument("--shared-data", type=Path, help="the shared/data folder (default ../shared/data)")
     p.add_argument("--eval-limit", type=int, help="crops per evaluation set in the final evaluation")
+    p.add_argument("--parallel-teachers", action="store_true",
+                   help="train both teachers at once, one process (and one CPU thread) each")
     p.set_defaults(func=lambda a: __import__("training.pipeline", fromlist=["main"]).main(a))
 
     p = sub.add_parser("synth-preview", help="contact sheet PNG of synthetic samples")

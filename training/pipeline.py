@@ -5,6 +5,13 @@ Stages, each resumable (run the same command again and it carries on where it st
   2. train the scene-text teacher and the handwriting teacher (cross-entropy);
   3. distil the unified student from both (the paper's four losses + conditional weighting);
   4. evaluate the student on every evaluation set and write ``student-eval/summary.json``.
+
+Each training stage is a number of *cycles* (cosine warm restarts, Loshchilov & Hutter's
+SGDR): cycle k is its own run folder ``STAGE/cycle-k`` that starts from cycle k-1's best
+weights with a fresh optimizer and a full warm-up/cosine schedule. A cycle is sized to fit
+one working session of this project's machines, so every session ends with an annealed,
+usable model, and a finished cycle needs only its small ``best.pt`` and ``log.jsonl`` to be
+carried into the next session (the exact-resume ``last.pt`` matters only inside a cycle).
 Installing the result as the bundled model is a separate, deliberate step
 (``python -m training.ship``), taken only when the evaluation says it is better.
 """
@@ -30,18 +37,24 @@ class StagePlan:
     batch_size: int
     lr: float = 1e-3
     val_every: int = 1000
+    cycles: int = 1  # warm restarts, each from the previous cycle's best weights
 
 
 @dataclass
 class PipelinePreset:
+    """Budgets sized for this project's 2-core machines: measured with the two teachers
+    training side by side on one thread each, a scene step (48 words) takes ~1 s and a
+    handwriting step (16 lines) ~1.1 s, so one cycle of each teacher fits the ~2 training
+    hours of one 3-hour session."""
+
     model_preset: str = "small"
-    scene_cache: int = 120_000  # rendered synthetic scene words
-    hw_cache: int = 40_000  # rendered synthetic handwritten words and lines
+    scene_cache: int = 40_000  # rendered synthetic scene words
+    hw_cache: int = 16_000  # rendered synthetic handwritten words and lines
     scene_real_weight: float = 0.4
     hw_real_weight: float = 0.7
-    scene_teacher: StagePlan = field(default_factory=lambda: StagePlan(60_000, 48))
-    hw_teacher: StagePlan = field(default_factory=lambda: StagePlan(40_000, 16))
-    student: StagePlan = field(default_factory=lambda: StagePlan(60_000, 32))
+    scene_teacher: StagePlan = field(default_factory=lambda: StagePlan(4_000, 48, cycles=3))
+    hw_teacher: StagePlan = field(default_factory=lambda: StagePlan(3_500, 16, cycles=3))
+    student: StagePlan = field(default_factory=lambda: StagePlan(4_000, 32, cycles=3))
     distill: DistillConfig = field(default_factory=DistillConfig)
     workers: int = 1
     val_size: dict[str, int] = field(default_factory=lambda: {"scene": 400, "handwriting": 300})
@@ -52,7 +65,7 @@ PRESETS = {
     # Minutes, not days: proves the chain end to end (tests, a new machine).
     "smoke": PipelinePreset(model_preset="tiny", scene_cache=200, hw_cache=100,
                             scene_teacher=StagePlan(20, 8, val_every=10),
-                            hw_teacher=StagePlan(20, 4, val_every=10),
+                            hw_teacher=StagePlan(20, 4, val_every=10, cycles=2),
                             student=StagePlan(20, 8, val_every=10), workers=0,
                             val_size={"scene": 4, "handwriting": 4}),
 }
@@ -66,6 +79,69 @@ def _run_config(name: str, plan: StagePlan, p: PipelinePreset, domains: dict[str
     return RunConfig(name=name, model=preset(p.model_preset).to_dict(), loop=loop,
                      data=DataConfig(domains=domains), batch_size=plan.batch_size, device=device,
                      workers=p.workers)
+
+
+def _train_one(run: Path, cfg_dict: dict) -> None:
+    import torch
+
+    from .runs import RunConfig, run_training
+    torch.set_num_threads(1)
+    run_training(run, RunConfig.from_dict(cfg_dict))
+
+
+def _train_teachers(pending: list, parallel: bool) -> None:
+    """Both teachers one after the other, or side by side in two processes of one thread
+    each (on 2 CPU cores that beats two threads per run taking turns)."""
+    from .runs import run_training
+    if not parallel or len(pending) < 2:
+        for run, cfg in pending:
+            run_training(run, cfg)
+        return
+    import multiprocessing as mp
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_train_one, args=(run, cfg.to_dict()), name=run.name)
+             for run, cfg in pending]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join()
+    failed = [p.name for p in procs if p.exitcode not in (0, None)]
+    if failed:
+        raise SystemExit(f"pipeline: teacher training failed in {failed} (see their log.jsonl)")
+
+
+def cycle_dir(stage: Path, k: int) -> Path:
+    return stage / f"cycle-{k}"
+
+
+def stage_output(stage: Path) -> Path:
+    """The stage's model: the best weights of its latest finished cycle (else its latest)."""
+    cycles = sorted((d for d in stage.glob("cycle-*") if d.name[6:].isdigit()),
+                    key=lambda d: int(d.name[6:]))
+    for run in reversed(cycles):
+        for name in ("best.pt", "model.pt"):
+            if (run / name).is_file():
+                return run / name
+    raise FileNotFoundError(f"{stage} holds no trained cycle yet")
+
+
+def next_cycle(stage: Path, plan: StagePlan) -> int | None:
+    """The first unfinished cycle of a stage (1-based), or None when all are done."""
+    for k in range(1, plan.cycles + 1):
+        if not _done(cycle_dir(stage, k), plan.steps):
+            return k
+    return None
+
+
+def _cycle_config(stage: Path, k: int, cfg):
+    if k > 1:
+        cfg.init_from = str(stage_output_of_cycle(stage, k - 1))
+    return cfg
+
+
+def stage_output_of_cycle(stage: Path, k: int) -> Path:
+    run = cycle_dir(stage, k)
+    return run / "best.pt" if (run / "best.pt").is_file() else run / "model.pt"
 
 
 def _done(run: Path, steps: int) -> bool:
@@ -105,7 +181,7 @@ def main(args: argparse.Namespace) -> int:
     caches = {"scene": out / "cache-scene", "handwriting": out / "cache-hw"}
     render_cache(caches["scene"], "scene", p.scene_cache, seed=0, workers=max(1, p.workers))
     remaining()
-    render_cache(caches["handwriting"], "handwriting:mixed", p.hw_cache, seed=1, workers=max(1, p.workers))
+    render_cache(caches["handwriting"], "handwriting:mixed", p.hw_cache, seed=0, workers=max(1, p.workers))
     scene = DomainData.defaults("scene", shared)
     scene.synth_cache, scene.real_weight = str(caches["scene"]), p.scene_real_weight
     scene.val_size = p.val_size["scene"]
@@ -113,31 +189,41 @@ def main(args: argparse.Namespace) -> int:
     hand.synth_cache, hand.real_weight = str(caches["handwriting"]), p.hw_real_weight
     hand.val_size = p.val_size["handwriting"]
 
-    teachers = {}
-    for domain, plan, spec in (("scene", p.scene_teacher, scene), ("handwriting", p.hw_teacher, hand)):
-        run = out / f"teacher-{domain}"
-        if not _done(run, plan.steps):
-            run_training(run, _run_config(f"teacher-{domain}", plan, p, {domain: spec},
-                                          args.device, remaining()))
-            if not _done(run, plan.steps):
-                raise SystemExit(f"pipeline: stopped during teacher-{domain}; run again to resume")
-        teachers[domain] = str(run / "best.pt" if (run / "best.pt").exists() else run / "model.pt")
+    teacher_plans = {"scene": (p.scene_teacher, scene), "handwriting": (p.hw_teacher, hand)}
+    while True:  # one cycle of each unfinished teacher at a time (side by side if asked)
+        pending = []
+        for domain, (plan, spec) in teacher_plans.items():
+            stage = out / f"teacher-{domain}"
+            k = next_cycle(stage, plan)
+            if k is not None:
+                cfg = _run_config(f"teacher-{domain}-c{k}", plan, p, {domain: spec},
+                                  args.device, remaining())
+                pending.append((cycle_dir(stage, k), _cycle_config(stage, k, cfg)))
+        if not pending:
+            break
+        _train_teachers(pending, parallel=getattr(args, "parallel_teachers", False))
+        for run, cfg in pending:
+            if not _done(run, cfg.loop.steps):
+                raise SystemExit(f"pipeline: stopped during {run.parent.name}/{run.name}; "
+                                 "run again to resume")
+    teachers = {d: str(stage_output(out / f"teacher-{d}")) for d in ("scene", "handwriting")}
 
-    run = out / "student"
-    if not _done(run, p.student.steps):
-        cfg = _run_config("student", p.student, p, {"scene": scene, "handwriting": hand},
+    stage = out / "student"
+    while (k := next_cycle(stage, p.student)) is not None:
+        cfg = _run_config(f"student-c{k}", p.student, p, {"scene": scene, "handwriting": hand},
                           args.device, remaining())
         cfg.teachers, cfg.distill = teachers, p.distill
         cfg.data.domain_weights = {"scene": 0.5, "handwriting": 0.5}
-        run_training(run, cfg)
+        run = cycle_dir(stage, k)
+        run_training(run, _cycle_config(stage, k, cfg))
         if not _done(run, p.student.steps):
-            raise SystemExit("pipeline: stopped during the student; run again to resume")
+            raise SystemExit(f"pipeline: stopped during student/{run.name}; run again to resume")
 
     from engine.recognizer import Recognizer
 
     from .ablation import EVAL_SETS
     from .evaluate import evaluate_set, format_table, write_predictions
-    student = run / "best.pt" if (run / "best.pt").exists() else run / "model.pt"
+    student = stage_output(stage)
     recognizer = Recognizer.load(student, device=args.device)
     results = [evaluate_set(recognizer, shared / name, args.eval_limit) for name in EVAL_SETS
                if (shared / name / "labels.tsv").is_file()]

@@ -141,7 +141,7 @@ def run_training(run_dir: str | Path, cfg: RunConfig) -> dict[str, float]:
             out.update(distiller.update_conditional_weights(teacher_scores, scores))
         return out
 
-    best = {"score": -1.0}
+    best: dict[str, float] = {}  # 1 - CER can be far below zero early on: no floor
     best_path = run_dir / "best.json"
     if best_path.exists():
         best = json.loads(best_path.read_text(encoding="utf-8"))
@@ -149,7 +149,8 @@ def run_training(run_dir: str | Path, cfg: RunConfig) -> dict[str, float]:
     def on_checkpoint(step: int, last_val: dict[str, float] | None) -> None:
         meta = {"run": cfg.name, "step": step, "config": cfg.to_dict(), "validation": last_val or {}}
         save_model(run_dir / "model.pt", student, charset, meta)
-        if last_val and last_val.get("score", -1) > best["score"]:
+        if last_val and "score" in last_val and ("score" not in best
+                                                 or last_val["score"] > best["score"]):
             best.update(last_val, step=step)
             save_model(run_dir / "best.pt", student, charset, meta)
             best_path.write_text(json.dumps(best, indent=2), encoding="utf-8")
