@@ -76,6 +76,19 @@ def test_errors_and_exit_codes(page, tmp_path: Path, tiny_model_path: Path, caps
     assert "broken.pt" in capsys.readouterr().err
 
 
+def test_missing_default_model_says_what_to_do(page, tmp_path: Path, monkeypatch, capsys) -> None:
+    import engine.recognizer
+    import engine.resources
+
+    missing = tmp_path / "models" / "unitext-student.pt"
+    monkeypatch.delenv("UNITEXT_MODEL", raising=False)
+    for module in (engine.recognizer, engine.resources):
+        monkeypatch.setattr(module, "default_model_path", lambda: missing)
+    assert main(["read", str(page[0])]) == 1
+    err = capsys.readouterr().err
+    assert str(missing) in err and "--model FILE" in err and "UNITEXT_MODEL" in err
+
+
 def test_pdf_and_page_xml_outputs(page, tmp_path: Path, tiny_model_path: Path) -> None:
     path, boxes = page
     pdf = tmp_path / "out.pdf"

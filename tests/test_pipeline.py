@@ -58,3 +58,35 @@ def test_carried_cycle_is_not_trained_again(tmp_path: Path) -> None:
     (stage / "cycle-2").mkdir()
     (stage / "cycle-2" / "log.jsonl").write_text(json.dumps({"event": "done", "step": 3}) + "\n")
     assert next_cycle(stage, plan) == 2  # stopped short of its steps: not finished
+
+
+class _Cfg:
+    def to_dict(self) -> dict:
+        return {}
+
+
+def test_stopping_the_pipeline_stops_both_teacher_processes(tmp_path: Path) -> None:
+    """SIGTERM to the pipeline reaches the side-by-side teacher processes (each checkpoints
+    and stops) instead of leaving them running, orphaned, in the run folders."""
+    import os
+    import signal
+    import threading
+    import time
+
+    from tests.support.signalled_child import wait_for_sigterm
+    from training.pipeline import _train_teachers
+
+    runs = [tmp_path / "teacher-scene" / "cycle-1", tmp_path / "teacher-handwriting" / "cycle-1"]
+
+    def stop_when_started() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not all((r / "started").exists() for r in runs):
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    before = signal.getsignal(signal.SIGTERM)
+    threading.Thread(target=stop_when_started, daemon=True).start()
+    _train_teachers([(r, _Cfg()) for r in runs], parallel=True, target=wait_for_sigterm)
+    for run in runs:
+        assert (run / "stopped-by-signal").exists(), run
+    assert signal.getsignal(signal.SIGTERM) == before  # the pipeline's own handler is gone

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,8 +53,8 @@ class PipelinePreset:
     hw_cache: int = 16_000  # rendered synthetic handwritten words and lines
     scene_real_weight: float = 0.4
     hw_real_weight: float = 0.7
-    scene_teacher: StagePlan = field(default_factory=lambda: StagePlan(4_000, 48, cycles=3))
-    hw_teacher: StagePlan = field(default_factory=lambda: StagePlan(3_500, 16, cycles=3))
+    scene_teacher: StagePlan = field(default_factory=lambda: StagePlan(5_500, 48, cycles=3))
+    hw_teacher: StagePlan = field(default_factory=lambda: StagePlan(5_000, 16, cycles=3))
     student: StagePlan = field(default_factory=lambda: StagePlan(4_000, 32, cycles=3))
     distill: DistillConfig = field(default_factory=DistillConfig)
     workers: int = 1
@@ -89,7 +90,7 @@ def _train_one(run: Path, cfg_dict: dict) -> None:
     run_training(run, RunConfig.from_dict(cfg_dict))
 
 
-def _train_teachers(pending: list, parallel: bool) -> None:
+def _train_teachers(pending: list, parallel: bool, target=_train_one) -> None:
     """Both teachers one after the other, or side by side in two processes of one thread
     each (on 2 CPU cores that beats two threads per run taking turns)."""
     from .runs import run_training
@@ -98,13 +99,27 @@ def _train_teachers(pending: list, parallel: bool) -> None:
             run_training(run, cfg)
         return
     import multiprocessing as mp
+    import signal
     ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_train_one, args=(run, cfg.to_dict()), name=run.name)
-             for run, cfg in pending]
-    for proc in procs:
-        proc.start()
-    for proc in procs:
-        proc.join()
+    procs = [ctx.Process(target=target, args=(run, cfg.to_dict()),
+                         name=f"{run.parent.name}/{run.name}") for run, cfg in pending]
+
+    def forward(signum: int, _frame: object) -> None:
+        # Each child checkpoints and stops on SIGTERM/SIGINT (training.loop); an orphaned
+        # child would go on writing into a run folder the user thinks is stopped.
+        for proc in procs:
+            if proc.is_alive() and proc.pid:
+                os.kill(proc.pid, signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     failed = [p.name for p in procs if p.exitcode not in (0, None)]
     if failed:
         raise SystemExit(f"pipeline: teacher training failed in {failed} (see their log.jsonl)")

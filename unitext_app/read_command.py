@@ -114,6 +114,17 @@ def _error(message: str) -> None:
     print(f"unitext read: {message}", file=sys.stderr)
 
 
+def _missing_default_model_hint(model: Path | None) -> str:
+    """Why there is no model when none was asked for, and what to do about it."""
+    import os
+
+    from engine.resources import MODEL_ENV, default_model_path
+    if model is not None or os.environ.get(MODEL_ENV) or default_model_path().exists():
+        return ""
+    return (f"\n  no default model is installed; pass --model FILE or set {MODEL_ENV} "
+            "(`unitext train pipeline` trains one, `python -m training.ship` installs it)")
+
+
 def run(args: argparse.Namespace, regions: list[Region], fmt: str) -> int:
     from engine.checkpoint import ModelFileError
     from engine.device import DeviceError
@@ -123,7 +134,7 @@ def run(args: argparse.Namespace, regions: list[Region], fmt: str) -> int:
     try:
         recognizer = Recognizer.load(args.model, device=args.device)
     except (ModelFileError, DeviceError) as exc:
-        _error(str(exc))
+        _error(str(exc) + _missing_default_model_hint(args.model))
         return 1
     failed = False
     doc = Document(metadata={"model": recognizer.model_path})
