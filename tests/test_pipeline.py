@@ -90,3 +90,17 @@ def test_stopping_the_pipeline_stops_both_teacher_processes(tmp_path: Path) -> N
     for run in runs:
         assert (run / "stopped-by-signal").exists(), run
     assert signal.getsignal(signal.SIGTERM) == before  # the pipeline's own handler is gone
+
+
+def test_other_synthetic_assets_are_refused_unless_allowed(tmp_path: Path, monkeypatch) -> None:
+    import training.cache
+    from training.pipeline import check_assets
+
+    monkeypatch.setattr(training.cache, "asset_fingerprint", lambda: {"fonts": "a", "text": "t"})
+    assert check_assets(tmp_path) == {"fonts": "a", "text": "t"}
+    assert check_assets(tmp_path) == {"fonts": "a", "text": "t"}  # same again: fine
+    monkeypatch.setattr(training.cache, "asset_fingerprint", lambda: {"fonts": "b", "text": "t"})
+    with pytest.raises(SystemExit, match="install.sh"):
+        check_assets(tmp_path)
+    assert check_assets(tmp_path, allow_change=True)["fonts"] == "b"
+    assert json.loads((tmp_path / "assets.json").read_text())["fonts"] == "b"

@@ -178,6 +178,8 @@ def build_train_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-limit", type=int, help="crops per evaluation set in the final evaluation")
     p.add_argument("--parallel-teachers", action="store_true",
                    help="train both teachers at once, one process (and one CPU thread) each")
+    p.add_argument("--allow-asset-change", action="store_true",
+                   help="go on although the synthetic-data fonts/texts differ from the run's")
     p.set_defaults(func=lambda a: __import__("training.pipeline", fromlist=["main"]).main(a))
 
     p = sub.add_parser("synth-preview", help="contact sheet PNG of synthetic samples")

@@ -173,6 +173,24 @@ def _done(run: Path, steps: int) -> bool:
     return False
 
 
+def check_assets(out: Path, allow_change: bool = False) -> dict[str, str]:
+    """The synthetic caches are rendered again on each new machine, so their fonts and text
+    sources must be the ones earlier cycles trained on: record the fingerprint with the run
+    and refuse a different one (e.g. ``training/assets/install.sh`` not run) unless told."""
+    from .cache import asset_fingerprint
+    now = asset_fingerprint()
+    path = out / "assets.json"
+    if path.is_file():
+        then = json.loads(path.read_text(encoding="utf-8"))
+        if then != now and not allow_change:
+            raise SystemExit(
+                f"pipeline: the fonts/texts for synthetic data here ({now}) differ from those "
+                f"{out} was trained with ({then}); run `bash training/assets/install.sh`, or "
+                "pass --allow-asset-change to go on with these")
+    path.write_text(json.dumps(now, indent=1) + "\n", encoding="utf-8")
+    return now
+
+
 def main(args: argparse.Namespace) -> int:
     from .cache import render_cache
     from .runs import run_training
@@ -193,10 +211,14 @@ def main(args: argparse.Namespace) -> int:
             raise SystemExit("pipeline: time limit reached; run the same command again to resume")
         return left
 
+    check_assets(out, getattr(args, "allow_asset_change", False))
     caches = {"scene": out / "cache-scene", "handwriting": out / "cache-hw"}
-    render_cache(caches["scene"], "scene", p.scene_cache, seed=0, workers=max(1, p.workers))
+    # Content depends only on (spec, seed, index), never on the number of workers.
+    render_workers = max(1, min(os.cpu_count() or 1, 8)) if p.workers else 1
+    render_cache(caches["scene"], "scene", p.scene_cache, seed=0, workers=render_workers)
     remaining()
-    render_cache(caches["handwriting"], "handwriting:mixed", p.hw_cache, seed=0, workers=max(1, p.workers))
+    render_cache(caches["handwriting"], "handwriting:mixed", p.hw_cache, seed=0,
+                 workers=render_workers)
     scene = DomainData.defaults("scene", shared)
     scene.synth_cache, scene.real_weight = str(caches["scene"]), p.scene_real_weight
     scene.val_size = p.val_size["scene"]
