@@ -26,6 +26,12 @@ class ModelConfig:
     max_length: int = 160
     dropout: float = 0.1
     max_width: int = 2400  # input pixels; a wider crop is downscaled to fit (aspect kept)
+    # An extra linear CTC head on the encoder, used only for an auxiliary training loss
+    # (joint CTC-attention, Kim et al. 2017): it teaches the encoder where characters are,
+    # so the attention decoder learns to align on long handwritten lines, where a content-
+    # only attention trained from scratch can stay stuck at a language model's guesses.
+    # Inference never reads it.
+    ctc_aux: bool = False
     num_classes: int = 0  # set from the charset when the model is built
 
     def __post_init__(self) -> None:

@@ -36,6 +36,7 @@ class DecoderOutput:
     attention: Tensor  # (B, S, T)
     glimpses: Tensor  # (B, S, D)
     encoder_mask: Tensor  # (B, T) True where the position holds image content
+    ctc_logits: Tensor | None = None  # (B, T, C) auxiliary CTC head (blank = EOS_INDEX), if any
 
 
 @dataclass
@@ -211,6 +212,7 @@ class TextRecognizer(nn.Module):
         self.encoder = SequenceEncoder(self.features.out_channels, cfg.lstm_hidden,
                                        cfg.lstm_layers, cfg.dropout)
         self.decoder = AttentionDecoder(self.encoder.out_dim, cfg)
+        self.ctc_head = nn.Linear(self.encoder.out_dim, cfg.num_classes) if cfg.ctc_aux else None
 
     def encode(self, images: Tensor, widths: Tensor) -> tuple[Tensor, Tensor]:
         """-> encoder sequence (B, T, D) and its validity mask (B, T)."""
@@ -223,7 +225,10 @@ class TextRecognizer(nn.Module):
     def forward(self, images: Tensor, widths: Tensor, targets: Tensor) -> DecoderOutput:
         """Teacher-forced pass (training and distillation)."""
         enc, mask = self.encode(images, widths)
-        return self.decoder.forward_teacher(enc, mask, targets)
+        out = self.decoder.forward_teacher(enc, mask, targets)
+        if self.ctc_head is not None:
+            out.ctc_logits = self.ctc_head(enc)
+        return out
 
     def greedy(self, images: Tensor, widths: Tensor, max_steps: int | None = None) -> GreedyResult:
         enc, mask = self.encode(images, widths)

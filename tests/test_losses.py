@@ -119,3 +119,31 @@ def test_conditional_weights_move_toward_larger_gap() -> None:
     assert w[1] > 1 > w[0] and torch.isclose(w.sum(), torch.tensor(2.0))
     off = L.conditional_weights(torch.tensor([0.05, 0.30]), 0.0)
     assert torch.allclose(off, torch.ones(2))
+
+
+def test_ctc_auxiliary_masks_padding_and_learns() -> None:
+    """The auxiliary CTC loss: positive and differentiable, blind to padded encoder positions
+    and to padded steps, per character, and lowest where the head emits the label."""
+    tg = targets()
+    g = torch.Generator().manual_seed(3)
+    logits = torch.randn(B, 20, C, generator=g, requires_grad=True)
+    mask = torch.ones(B, 20, dtype=torch.bool)
+    mask[1, 12:] = False
+    loss = L.ctc_auxiliary(logits, mask, tg)
+    assert loss.shape == (B,) and bool((loss > 0).all())
+    loss.sum().backward()
+    assert logits.grad is not None and float(logits.grad.abs().sum()) > 0
+    # Whatever sits in padded positions or a longer padded label row changes nothing.
+    noisy = logits.detach().clone()
+    noisy[1, 12:] = 100.0
+    wide = torch.cat([tg, torch.full((B, 4), L.IGNORE)], 1)
+    assert torch.allclose(L.ctc_auxiliary(noisy, mask, wide), loss.detach(), atol=1e-5)
+    # A head that spells each label (char, blank, char, ...) scores far better than noise.
+    perfect = torch.full((B, 20, C), -10.0)
+    for b, n in enumerate(LENGTHS):
+        chars = [int(c) for c in tg[b, : n - 1]]
+        perfect[b, :, 0] = 10.0  # blank everywhere ...
+        for k, c in enumerate(chars):  # ... except one position per character
+            perfect[b, 2 * k, 0], perfect[b, 2 * k, c] = -10.0, 10.0
+    best = L.ctc_auxiliary(perfect, mask, tg)
+    assert bool((best < 0.01).all()) and bool((best < loss.detach()).all())

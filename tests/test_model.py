@@ -95,3 +95,22 @@ def test_config_round_trip_and_strictness() -> None:
         ModelConfig.from_dict({**cfg.to_dict(), "bogus": 1})
     with pytest.raises(ValueError, match="multiple of 16"):
         ModelConfig(height=40)
+
+
+def test_ctc_aux_head_gives_per_position_logits_and_leaves_reading_alone() -> None:
+    torch.manual_seed(0)
+    cfg = preset("tiny", num_classes=CHARSET.num_classes, ctc_aux=True)
+    with_head = TextRecognizer(cfg).eval()
+    images, widths = _batch([64, 200])
+    targets = torch.tensor([[5, 6, EOS_INDEX], [7, EOS_INDEX, -100]])
+    out = with_head(images, widths, targets)
+    assert out.ctc_logits is not None
+    assert out.ctc_logits.shape == (2, out.attention.shape[2], CHARSET.num_classes)
+    # Without the head: same weights elsewhere, same greedy reading; no CTC output.
+    torch.manual_seed(0)
+    plain = TextRecognizer(preset("tiny", num_classes=CHARSET.num_classes)).eval()
+    state = {k: v for k, v in with_head.state_dict().items() if not k.startswith("ctc_head.")}
+    plain.load_state_dict(state)
+    assert plain(images, widths, targets).ctc_logits is None
+    a, b = with_head.greedy(images, widths, 8), plain.greedy(images, widths, 8)
+    assert torch.equal(a.indices, b.indices)

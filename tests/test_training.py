@@ -34,6 +34,16 @@ def test_a_few_steps_lower_the_loss(tmp_path: Path) -> None:
     assert png.stat().st_size > 10_000
 
 
+def test_auxiliary_ctc_is_trained_and_logged(tmp_path: Path) -> None:
+    model = train_on_samples(training_samples(2), tmp_path, steps=40, batch_size=8, ctc_aux=True)
+    records = _train_log(tmp_path)
+    ctc = [r["ctc"] for r in records]
+    assert len(ctc) >= 2 and ctc[-1] < 0.8 * ctc[0], ctc
+    assert all(r["loss"] > r["ce"] for r in records)  # the total holds the CTC term
+    loaded = load_model(model)[0]
+    assert loaded.config.ctc_aux and loaded.ctc_head is not None
+
+
 def _weights(path: Path) -> dict[str, torch.Tensor]:
     return load_model(path)[0].state_dict()
 

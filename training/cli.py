@@ -23,6 +23,10 @@ def _add_common(p: argparse.ArgumentParser, batch: int = 48) -> None:
     p.add_argument("--out", type=Path, required=True, help="run folder (re-run to resume)")
     p.add_argument("--preset", default="small", choices=sorted(PRESETS), help="model size")
     p.add_argument("--height", type=int, help="input height in pixels (multiple of 16)")
+    p.add_argument("--ctc-aux", action="store_true",
+                   help="add the auxiliary CTC head (joint CTC-attention; helps long lines align)")
+    p.add_argument("--w-ctc", type=float, default=_DISTILL.w_ctc,
+                   help="weight of the auxiliary CTC loss (with --ctc-aux)")
     p.add_argument("--steps", type=int, default=_LOOP.steps)
     p.add_argument("--batch-size", type=int, default=batch)
     p.add_argument("--lr", type=float, default=_LOOP.lr)
@@ -74,7 +78,9 @@ def run_config_from_args(args: argparse.Namespace, domains: Sequence[str], name:
     from .recipes import DataConfig, DomainData
     from .runs import RunConfig
 
-    overrides = {"height": args.height} if args.height else {}
+    overrides: dict = {"height": args.height} if args.height else {}
+    if args.ctc_aux:
+        overrides["ctc_aux"] = True
     model = preset(args.preset, **overrides).to_dict()
     loop = LoopConfig(steps=args.steps, lr=args.lr, warmup_steps=args.warmup,
                       val_every=args.val_every, log_every=args.log_every,
@@ -99,9 +105,11 @@ def run_config_from_args(args: argparse.Namespace, domains: Sequence[str], name:
         if args.no_synth:
             spec.synth_kind, spec.synth_cache, spec.real_weight = "", None, 1.0
         data.domains[d] = spec
-    return RunConfig(name=name, model=model, loop=loop, data=data, batch_size=args.batch_size,
-                     device=args.device, workers=args.workers,
-                     init_from=str(args.init_from) if args.init_from else None)
+    cfg = RunConfig(name=name, model=model, loop=loop, data=data, batch_size=args.batch_size,
+                    device=args.device, workers=args.workers,
+                    init_from=str(args.init_from) if args.init_from else None)
+    cfg.distill.w_ctc = args.w_ctc
+    return cfg
 
 
 def cmd_teacher(args: argparse.Namespace) -> int:
@@ -118,7 +126,8 @@ def student_config_from_args(args: argparse.Namespace, name: str):
     cfg.teachers = {"scene": str(args.scene_teacher), "handwriting": str(args.hw_teacher)}
     cfg.distill = DistillConfig(temperature=args.temperature, w_ce=args.w_ce, w_logits=args.w_logits,
                                 w_hint=args.w_hint, w_attention=args.w_attention,
-                                w_affinity=args.w_affinity, conditional_strength=args.conditional)
+                                w_affinity=args.w_affinity, conditional_strength=args.conditional,
+                                w_ctc=args.w_ctc)
     return cfg
 
 
@@ -178,6 +187,8 @@ def build_train_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-limit", type=int, help="crops per evaluation set in the final evaluation")
     p.add_argument("--parallel-teachers", action="store_true",
                    help="train both teachers at once, one process (and one CPU thread) each")
+    p.add_argument("--stage", choices=["teacher-scene", "teacher-handwriting", "student"],
+                   help="only this stage's unfinished cycles (e.g. stages in separate processes)")
     p.add_argument("--allow-asset-change", action="store_true",
                    help="go on although the synthetic-data fonts/texts differ from the run's")
     p.set_defaults(func=lambda a: __import__("training.pipeline", fromlist=["main"]).main(a))

@@ -41,6 +41,7 @@ class DistillConfig:
     w_affinity: float = 1.0
     conditional_strength: float = 5.0  # omega; 0 = conditional distillation off
     label_smoothing: float = 0.0
+    w_ctc: float = 0.5  # the auxiliary CTC loss, for a model built with ``ctc_aux``
 
     @property
     def uses_teachers(self) -> bool:
@@ -124,6 +125,10 @@ class Distiller:
         ce = L.sequence_cross_entropy(s_out.logits, batch.targets, cfg.label_smoothing)
         total = cfg.w_ce * ce
         metrics = {"ce": float(ce.detach().mean()), "acc": token_accuracy(s_out, batch.targets)}
+        if s_out.ctc_logits is not None and cfg.w_ctc > 0:
+            ctc = L.ctc_auxiliary(s_out.ctc_logits, s_out.encoder_mask, batch.targets)
+            total = total + cfg.w_ctc * ctc
+            metrics["ctc"] = float(ctc.detach().mean())
         if not cfg.uses_teachers:
             return total, metrics
         terms = {k: torch.zeros_like(ce) for k in ("logits", "hint", "attention", "affinity")}

@@ -40,6 +40,26 @@ def sequence_cross_entropy(logits: Tensor, targets: Tensor, label_smoothing: flo
     return _per_sample_mean(per_step, step_mask(targets))
 
 
+def ctc_auxiliary(ctc_logits: Tensor, encoder_mask: Tensor, targets: Tensor) -> Tensor:
+    """(B,) CTC loss of the encoder's auxiliary head per sample, divided by its number of
+    characters (so words and lines weigh alike, as with the other per-sample means).
+
+    The blank is class 0, the end token, which never occurs inside a label. Padded encoder
+    positions are cut off by the input lengths, padded steps and the end token by the target
+    lengths. A label longer than its crop's positions allow has no alignment: its loss is
+    zeroed (``zero_infinity``) rather than poisoning the batch."""
+    chars = (targets > 0)  # IGNORE (-100) padding and the end token (0) excluded
+    target_lengths = chars.sum(1)
+    labels = torch.where(chars, targets, torch.zeros_like(targets))
+    # The labels come first in each row (then the end token, then padding): keep them there.
+    labels = labels[:, : max(1, int(target_lengths.max()))]
+    log_probs = F.log_softmax(ctc_logits.float(), dim=-1).transpose(0, 1)  # (T, B, C)
+    input_lengths = encoder_mask.sum(1)
+    loss = F.ctc_loss(log_probs, labels, input_lengths, target_lengths, blank=0,
+                      reduction="none", zero_infinity=True)
+    return loss / target_lengths.clamp(min=1).to(loss.dtype)
+
+
 def logits_distillation(student_logits: Tensor, teacher_logits: Tensor, targets: Tensor,
                         temperature: float = 2.0) -> Tensor:
     """(B,) tau^2 * KL(softmax(zT/tau) || softmax(zS/tau)) per step, averaged per sample."""

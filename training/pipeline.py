@@ -39,6 +39,7 @@ class StagePlan:
     lr: float = 1e-3
     val_every: int = 1000
     cycles: int = 1  # warm restarts, each from the previous cycle's best weights
+    model: dict = field(default_factory=dict)  # overrides of the preset's model config
 
 
 @dataclass
@@ -54,8 +55,12 @@ class PipelinePreset:
     scene_real_weight: float = 0.4
     hw_real_weight: float = 0.7
     scene_teacher: StagePlan = field(default_factory=lambda: StagePlan(5_500, 48, cycles=3))
-    hw_teacher: StagePlan = field(default_factory=lambda: StagePlan(5_000, 16, cycles=3))
-    student: StagePlan = field(default_factory=lambda: StagePlan(4_000, 32, cycles=3))
+    # Lines need the auxiliary CTC head: without it the first 2,000 steps stayed at a
+    # language model's guesses (teacher-forced character accuracy 0.36, held-back CER 1.5).
+    hw_teacher: StagePlan = field(default_factory=lambda: StagePlan(
+        4_000, 16, cycles=4, model={"ctc_aux": True}))
+    student: StagePlan = field(default_factory=lambda: StagePlan(
+        4_000, 32, cycles=3, model={"ctc_aux": True}))
     distill: DistillConfig = field(default_factory=DistillConfig)
     workers: int = 1
     val_size: dict[str, int] = field(default_factory=lambda: {"scene": 400, "handwriting": 300})
@@ -66,7 +71,8 @@ PRESETS = {
     # Minutes, not days: proves the chain end to end (tests, a new machine).
     "smoke": PipelinePreset(model_preset="tiny", scene_cache=200, hw_cache=100,
                             scene_teacher=StagePlan(20, 8, val_every=10),
-                            hw_teacher=StagePlan(20, 4, val_every=10, cycles=2),
+                            hw_teacher=StagePlan(20, 4, val_every=10, cycles=2,
+                                                 model={"ctc_aux": True}),
                             student=StagePlan(20, 8, val_every=10), workers=0,
                             val_size={"scene": 4, "handwriting": 4}),
 }
@@ -77,7 +83,7 @@ def _run_config(name: str, plan: StagePlan, p: PipelinePreset, domains: dict[str
     from .runs import RunConfig
     loop = LoopConfig(steps=plan.steps, lr=plan.lr, val_every=plan.val_every,
                       time_limit_s=time_limit_s)
-    return RunConfig(name=name, model=preset(p.model_preset).to_dict(), loop=loop,
+    return RunConfig(name=name, model=preset(p.model_preset, **plan.model).to_dict(), loop=loop,
                      data=DataConfig(domains=domains), batch_size=plan.batch_size, device=device,
                      workers=p.workers)
 
@@ -226,7 +232,10 @@ def main(args: argparse.Namespace) -> int:
     hand.synth_cache, hand.real_weight = str(caches["handwriting"]), p.hw_real_weight
     hand.val_size = p.val_size["handwriting"]
 
-    teacher_plans = {"scene": (p.scene_teacher, scene), "handwriting": (p.hw_teacher, hand)}
+    only = getattr(args, "stage", None)
+    teacher_plans = {d: plan for d, plan in (("scene", (p.scene_teacher, scene)),
+                                             ("handwriting", (p.hw_teacher, hand)))
+                     if only in (None, f"teacher-{d}")}
     while True:  # one cycle of each unfinished teacher at a time (side by side if asked)
         pending = []
         for domain, (plan, spec) in teacher_plans.items():
@@ -243,6 +252,9 @@ def main(args: argparse.Namespace) -> int:
             if not _done(run, cfg.loop.steps):
                 raise SystemExit(f"pipeline: stopped during {run.parent.name}/{run.name}; "
                                  "run again to resume")
+    if only is not None and only != "student":
+        print(f"pipeline: {only} is done")
+        return 0
     teachers = {d: str(stage_output(out / f"teacher-{d}")) for d in ("scene", "handwriting")}
 
     stage = out / "student"

@@ -36,12 +36,13 @@ class ListDataset:
 
 def train_on_samples(samples: Sequence[Any], run_dir: str | Path, steps: int = 300,
                      model_preset: str = "tiny", batch_size: int = 16, lr: float = 3e-3,
-                     seed: int = 0, augment: Any = None, stop_at_step: int = 0) -> Path:
+                     seed: int = 0, augment: Any = None, stop_at_step: int = 0,
+                     ctc_aux: bool = False) -> Path:
     """Train from scratch (or resume) on ``samples``; returns the saved model file."""
     run_dir = Path(run_dir)
     torch.manual_seed(seed)
     charset = Charset()
-    cfg = preset(model_preset, num_classes=charset.num_classes, dropout=0.0)
+    cfg = preset(model_preset, num_classes=charset.num_classes, dropout=0.0, ctc_aux=ctc_aux)
     model = TextRecognizer(cfg)
     stream = MixedSource([MixComponent("samples", ListDataset(samples), 1.0, augment=augment)],
                          seed=seed, block_size=max(len(samples), 1))
@@ -52,7 +53,8 @@ def train_on_samples(samples: Sequence[Any], run_dir: str | Path, steps: int = 3
                       val_every=0, checkpoint_every_s=1e9, seed=seed, stop_at_step=stop_at_step)
     distiller = Distiller({}, DistillConfig(w_logits=0, w_hint=0, w_attention=0, w_affinity=0,
                                             conditional_strength=0))
-    run_config = {"quick": {"preset": model_preset, "steps": steps, "n_samples": len(samples)}}
+    run_config = {"quick": {"preset": model_preset, "steps": steps, "n_samples": len(samples),
+                            "ctc_aux": ctc_aux}}
     trainer = Trainer(run_dir, StudentWithProjection(model, {}), distiller.loss, batches, loop,
                       run_config, torch.device("cpu"))
     trainer.run()
