@@ -124,3 +124,16 @@ def test_image_size_reads_png_headers(tmp_path):
     for i in range(len(ds)):
         h, w = ds[i].image.shape[:2]
         assert ds.image_size(i) == (w, h)
+
+
+def test_meta_keeps_the_fingerprint_the_shards_were_rendered_with(tmp_path: Path, monkeypatch) -> None:
+    import json
+
+    import training.cache
+
+    out = tmp_path / "c"
+    monkeypatch.setattr(training.cache, "asset_fingerprint", lambda: {"fonts": "a", "text": "t"})
+    render_cache(out, "handwriting:word", n=2, seed=1, shard_size=2, progress=False)
+    monkeypatch.setattr(training.cache, "asset_fingerprint", lambda: {"fonts": "b", "text": "t"})
+    render_cache(out, "handwriting:word", n=4, seed=1, shard_size=2, progress=False)
+    assert json.loads((out / "meta.json").read_text())["assets"]["fonts"] == "a"

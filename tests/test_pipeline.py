@@ -104,3 +104,16 @@ def test_other_synthetic_assets_are_refused_unless_allowed(tmp_path: Path, monke
         check_assets(tmp_path)
     assert check_assets(tmp_path, allow_change=True)["fonts"] == "b"
     assert json.loads((tmp_path / "assets.json").read_text())["fonts"] == "b"
+
+
+def test_assets_of_existing_caches_are_the_reference(tmp_path: Path, monkeypatch) -> None:
+    """Fonts installed after the caches were rendered do not become the run's reference."""
+    import training.cache
+    from training.pipeline import check_assets
+
+    (tmp_path / "cache-scene").mkdir()
+    (tmp_path / "cache-scene" / "meta.json").write_text(json.dumps({"assets": {"fonts": "old"}}))
+    monkeypatch.setattr(training.cache, "asset_fingerprint", lambda: {"fonts": "new"})
+    with pytest.raises(SystemExit):
+        check_assets(tmp_path)
+    assert json.loads((tmp_path / "assets.json").read_text()) == {"fonts": "old"}

@@ -167,8 +167,11 @@ def render_cache(out_dir: str | os.PathLike, generator_spec: str | dict, n: int,
             print(f"warning: fonts/text assets differ from those that rendered {out} "
                   f"({meta.get('assets')} vs {assets}); new shards will differ in style",
                   file=sys.stderr)
+    recorded = assets
+    if meta_path.exists():  # shards already rendered keep the fingerprint they were made with
+        recorded = json.loads(meta_path.read_text("utf-8")).get("assets", assets)
     meta = {"format": FORMAT, "version": VERSION, "spec": spec, "seed": int(seed), "n": int(n),
-            "shard_size": int(shard_size), "assets": assets}
+            "shard_size": int(shard_size), "assets": recorded}
     _write_atomic(meta_path, json.dumps(meta, indent=1).encode("utf-8"))
 
     ranges = shard_ranges(n, shard_size)

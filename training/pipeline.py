@@ -186,6 +186,11 @@ def check_assets(out: Path, allow_change: bool = False) -> dict[str, str]:
     from .cache import asset_fingerprint
     now = asset_fingerprint()
     path = out / "assets.json"
+    rendered = [json.loads(m.read_text(encoding="utf-8")).get("assets")
+                for m in sorted(out.glob("cache-*/meta.json"))]
+    if not path.is_file() and rendered and rendered[0]:
+        # What the existing caches were really rendered with, whatever was installed since.
+        path.write_text(json.dumps(rendered[0], indent=1) + "\n", encoding="utf-8")
     if path.is_file():
         then = json.loads(path.read_text(encoding="utf-8"))
         if then != now and not allow_change:
