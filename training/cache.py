@@ -157,8 +157,10 @@ def render_cache(out_dir: str | os.PathLike, generator_spec: str | dict, n: int,
     spec = spec_string(generator_spec)
     meta_path = out / "meta.json"
     assets = asset_fingerprint()
+    recorded = assets  # shards already rendered keep the fingerprint they were made with
     if meta_path.exists():
         meta = json.loads(meta_path.read_text("utf-8"))
+        recorded = meta.get("assets", assets)
         for k, v in (("spec", spec), ("seed", int(seed)), ("shard_size", int(shard_size))):
             if meta.get(k) != v:
                 raise ValueError(f"{out} holds a cache with {k}={meta.get(k)!r}, not {v!r}: "
@@ -167,9 +169,6 @@ def render_cache(out_dir: str | os.PathLike, generator_spec: str | dict, n: int,
             print(f"warning: fonts/text assets differ from those that rendered {out} "
                   f"({meta.get('assets')} vs {assets}); new shards will differ in style",
                   file=sys.stderr)
-    recorded = assets
-    if meta_path.exists():  # shards already rendered keep the fingerprint they were made with
-        recorded = json.loads(meta_path.read_text("utf-8")).get("assets", assets)
     meta = {"format": FORMAT, "version": VERSION, "spec": spec, "seed": int(seed), "n": int(n),
             "shard_size": int(shard_size), "assets": recorded}
     _write_atomic(meta_path, json.dumps(meta, indent=1).encode("utf-8"))

@@ -135,14 +135,18 @@ def cycle_dir(stage: Path, k: int) -> Path:
     return stage / f"cycle-{k}"
 
 
+def cycle_output(run: Path) -> Path:
+    """A cycle's model: its best weights on the held-back samples, else its latest."""
+    return run / "best.pt" if (run / "best.pt").is_file() else run / "model.pt"
+
+
 def stage_output(stage: Path) -> Path:
-    """The stage's model: the best weights of its latest finished cycle (else its latest)."""
+    """The stage's model: the output of its latest cycle that holds one."""
     cycles = sorted((d for d in stage.glob("cycle-*") if d.name[6:].isdigit()),
                     key=lambda d: int(d.name[6:]))
     for run in reversed(cycles):
-        for name in ("best.pt", "model.pt"):
-            if (run / name).is_file():
-                return run / name
+        if cycle_output(run).is_file():
+            return cycle_output(run)
     raise FileNotFoundError(f"{stage} holds no trained cycle yet")
 
 
@@ -155,14 +159,10 @@ def next_cycle(stage: Path, plan: StagePlan) -> int | None:
 
 
 def _cycle_config(stage: Path, k: int, cfg):
+    """A warm restart: cycle k > 1 starts from cycle k-1's output."""
     if k > 1:
-        cfg.init_from = str(stage_output_of_cycle(stage, k - 1))
+        cfg.init_from = str(cycle_output(cycle_dir(stage, k - 1)))
     return cfg
-
-
-def stage_output_of_cycle(stage: Path, k: int) -> Path:
-    run = cycle_dir(stage, k)
-    return run / "best.pt" if (run / "best.pt").is_file() else run / "model.pt"
 
 
 def _done(run: Path, steps: int) -> bool:
@@ -186,18 +186,19 @@ def check_assets(out: Path, allow_change: bool = False) -> dict[str, str]:
     from .cache import asset_fingerprint
     now = asset_fingerprint()
     path = out / "assets.json"
-    rendered = [json.loads(m.read_text(encoding="utf-8")).get("assets")
-                for m in sorted(out.glob("cache-*/meta.json"))]
-    if not path.is_file() and rendered and rendered[0]:
-        # What the existing caches were really rendered with, whatever was installed since.
-        path.write_text(json.dumps(rendered[0], indent=1) + "\n", encoding="utf-8")
     if path.is_file():
         then = json.loads(path.read_text(encoding="utf-8"))
-        if then != now and not allow_change:
-            raise SystemExit(
-                f"pipeline: the fonts/texts for synthetic data here ({now}) differ from those "
-                f"{out} was trained with ({then}); run `bash training/assets/install.sh`, or "
-                "pass --allow-asset-change to go on with these")
+    else:
+        # What existing caches were really rendered with, whatever was installed since.
+        rendered = [json.loads(m.read_text(encoding="utf-8")).get("assets")
+                    for m in sorted(out.glob("cache-*/meta.json"))]
+        then = next((a for a in rendered if a), now)
+        path.write_text(json.dumps(then, indent=1) + "\n", encoding="utf-8")
+    if then != now and not allow_change:
+        raise SystemExit(
+            f"pipeline: the fonts/texts for synthetic data here ({now}) differ from those "
+            f"{out} was trained with ({then}); run `bash training/assets/install.sh`, or "
+            "pass --allow-asset-change to go on with these")
     path.write_text(json.dumps(now, indent=1) + "\n", encoding="utf-8")
     return now
 
