@@ -117,3 +117,23 @@ def test_assets_of_existing_caches_are_the_reference(tmp_path: Path, monkeypatch
     with pytest.raises(SystemExit):
         check_assets(tmp_path)
     assert json.loads((tmp_path / "assets.json").read_text()) == {"fonts": "old"}
+
+
+def test_complete_caches_need_no_matching_fonts(tmp_path: Path, monkeypatch) -> None:
+    """Fonts installed after rendering do not block training on caches that are complete,
+    but do block a cache that still needs rendering."""
+    import training.cache
+    from training.cache import render_cache
+    from training.pipeline import check_assets
+
+    monkeypatch.setattr(training.cache, "asset_fingerprint", lambda: {"fonts": "old", "text": "t"})
+    cache = tmp_path / "cache-scene"
+    render_cache(cache, "scene", 3, seed=0, workers=1)
+    assert check_assets(tmp_path, caches={cache: 3}) == {"fonts": "old", "text": "t"}
+    monkeypatch.setattr(training.cache, "asset_fingerprint", lambda: {"fonts": "new", "text": "t"})
+    assert check_assets(tmp_path, caches={cache: 3}) == {"fonts": "old", "text": "t"}
+    with pytest.raises(SystemExit, match="install.sh"):
+        check_assets(tmp_path, caches={cache: 4})  # one more sample to render
+    (cache / "shard-00000.idx.npy").unlink()
+    with pytest.raises(SystemExit, match="install.sh"):
+        check_assets(tmp_path, caches={cache: 3})

@@ -165,10 +165,6 @@ def render_cache(out_dir: str | os.PathLike, generator_spec: str | dict, n: int,
             if meta.get(k) != v:
                 raise ValueError(f"{out} holds a cache with {k}={meta.get(k)!r}, not {v!r}: "
                                  "use another folder")
-        if meta.get("assets") != assets:
-            print(f"warning: fonts/text assets differ from those that rendered {out} "
-                  f"({meta.get('assets')} vs {assets}); new shards will differ in style",
-                  file=sys.stderr)
     meta = {"format": FORMAT, "version": VERSION, "spec": spec, "seed": int(seed), "n": int(n),
             "shard_size": int(shard_size), "assets": recorded}
     _write_atomic(meta_path, json.dumps(meta, indent=1).encode("utf-8"))
@@ -177,6 +173,9 @@ def render_cache(out_dir: str | os.PathLike, generator_spec: str | dict, n: int,
     todo = [(str(out), spec, int(seed), s, a, b) for s, a, b in ranges
             if not shard_complete(out, s, b - a)]
     skipped = len(ranges) - len(todo)
+    if todo and recorded != assets:
+        print(f"warning: fonts/text assets differ from those that rendered {out} "
+              f"({recorded} vs {assets}); new shards will differ in style", file=sys.stderr)
     t0 = time.perf_counter()
     done_samples = 0
     if todo:

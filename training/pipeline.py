@@ -179,10 +179,26 @@ def _done(run: Path, steps: int) -> bool:
     return False
 
 
-def check_assets(out: Path, allow_change: bool = False) -> dict[str, str]:
+def cache_complete(path: Path, n: int, assets: dict[str, str]) -> bool:
+    """True when the cache at ``path`` holds all ``n`` samples, rendered with ``assets``."""
+    from .cache import shard_complete, shard_ranges
+    try:
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+        size = int(meta["shard_size"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if int(meta.get("n", -1)) != n or meta.get("assets") != assets:
+        return False
+    return all(shard_complete(path, k, stop - start) for k, start, stop in shard_ranges(n, size))
+
+
+def check_assets(out: Path, allow_change: bool = False,
+                 caches: dict[Path, int] | None = None) -> dict[str, str]:
     """The synthetic caches are rendered again on each new machine, so their fonts and text
     sources must be the ones earlier cycles trained on: record the fingerprint with the run
-    and refuse a different one (e.g. ``training/assets/install.sh`` not run) unless told."""
+    and refuse a different one (e.g. ``training/assets/install.sh`` not run) unless told.
+    Where every cache the run needs (``caches``: folder -> sample count) is already complete
+    with the run's fingerprint, nothing will be rendered and the installed fonts do not matter."""
     from .cache import asset_fingerprint
     now = asset_fingerprint()
     path = out / "assets.json"
@@ -194,7 +210,13 @@ def check_assets(out: Path, allow_change: bool = False) -> dict[str, str]:
                     for m in sorted(out.glob("cache-*/meta.json"))]
         then = next((a for a in rendered if a), now)
         path.write_text(json.dumps(then, indent=1) + "\n", encoding="utf-8")
-    if then != now and not allow_change:
+    if then == now:
+        return now
+    if caches and all(cache_complete(c, n, then) for c, n in caches.items()):
+        print(f"pipeline: the installed fonts/texts ({now}) differ from the run's ({then}), "
+              "but its caches are complete: nothing needs rendering", flush=True)
+        return then
+    if not allow_change:
         raise SystemExit(
             f"pipeline: the fonts/texts for synthetic data here ({now}) differ from those "
             f"{out} was trained with ({then}); run `bash training/assets/install.sh`, or "
@@ -223,8 +245,9 @@ def main(args: argparse.Namespace) -> int:
             raise SystemExit("pipeline: time limit reached; run the same command again to resume")
         return left
 
-    check_assets(out, getattr(args, "allow_asset_change", False))
     caches = {"scene": out / "cache-scene", "handwriting": out / "cache-hw"}
+    check_assets(out, getattr(args, "allow_asset_change", False),
+                 {caches["scene"]: p.scene_cache, caches["handwriting"]: p.hw_cache})
     # Content depends only on (spec, seed, index), never on the number of workers.
     render_workers = max(1, min(os.cpu_count() or 1, 8)) if p.workers else 1
     render_cache(caches["scene"], "scene", p.scene_cache, seed=0, workers=render_workers)
