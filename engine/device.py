@@ -58,14 +58,15 @@ def resolve_device(spec: str | torch.device = "auto") -> torch.device:
 
 
 def configure_cpu_threads(n: int | None = None) -> int:
-    """Set torch's intra-op thread count to ``n``, or to the physical cores this process may
-    use; return the count. Idempotent: calling it again with the same result changes nothing.
+    """Set torch's intra-op thread count to ``n``, or else to ``OMP_NUM_THREADS`` where the
+    user set it (e.g. to run two jobs side by side), or else to the physical cores this process
+    may use; return the count. Idempotent: calling it again with the same result changes nothing.
 
     Physical rather than logical cores: hyper-threads share the vector units that convolution
     and LSTM kernels saturate, so extra threads mostly add contention.
     """
     if n is None:
-        n = physical_core_count()
+        n = env_thread_limit() or physical_core_count()
     elif isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"thread count must be an int, got {type(n).__name__}")
     elif n < 1:
@@ -74,6 +75,12 @@ def configure_cpu_threads(n: int | None = None) -> int:
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n
+
+
+def env_thread_limit() -> int | None:
+    """The thread count the user asked for in ``OMP_NUM_THREADS``, if it is a positive integer."""
+    value = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
 
 
 def physical_core_count() -> int:

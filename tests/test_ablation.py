@@ -63,3 +63,22 @@ def test_ablation_rows_and_tables(tmp_path: Path) -> None:
     mtime = (out / "full" / "result.json").stat().st_mtime
     assert train_main(args) == 0
     assert (out / "full" / "result.json").stat().st_mtime == mtime
+
+
+def test_a_row_stopped_early_is_not_scored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row whose training stopped on a signal or time limit (it returns normally) must not be
+    scored and recorded as done: the next call resumes it instead."""
+    import training.runs
+
+    data = tmp_path / "data"
+    _folder(data, "train-scene-words", WORDS, 1)
+    _folder(data, "train-hw-lines", LINES, 1)
+    monkeypatch.setattr(training.runs, "run_training", lambda run, cfg: {})  # "stopped" at once
+    out = tmp_path / "ablation"
+    args = ["ablation", "--out", str(out), "--shared-data", str(data),
+            "--data", f"scene={data / 'train-scene-words'}", "--data", f"handwriting={data / 'train-hw-lines'}",
+            "--no-synth", "--preset", "tiny", "--steps", "3", "--device", "cpu",
+            "--scene-teacher", "unused.pt", "--hw-teacher", "unused.pt", "--rows", "multitask"]
+    with pytest.raises(SystemExit, match="multitask stopped before step 3"):
+        train_main(args)
+    assert not (out / "multitask" / "result.json").exists()

@@ -84,9 +84,23 @@ def test_configure_cpu_threads(restore_threads: None, monkeypatch: pytest.Monkey
     assert configure_cpu_threads(2) == 2
     assert calls == []  # idempotent: nothing to change
     monkeypatch.setattr(dev, "physical_core_count", lambda: 3)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     assert configure_cpu_threads() == 3 and calls == [3]
     with pytest.raises(ValueError, match="at least 1"):
         configure_cpu_threads(0)
+
+
+def test_user_thread_limit_is_kept(restore_threads: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """OMP_NUM_THREADS=1 (two jobs side by side) is not raised to the core count by loading
+    a model; an explicit count still wins, and a malformed value is ignored."""
+    monkeypatch.setattr(dev, "physical_core_count", lambda: 4)
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: None)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert configure_cpu_threads() == 1
+    assert configure_cpu_threads(2) == 2
+    for bad in ("", "0", "two", "-3"):
+        monkeypatch.setenv("OMP_NUM_THREADS", bad)
+        assert configure_cpu_threads() == 4
 
 
 def test_physical_core_count(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -67,7 +67,9 @@ def row_result(results: list[SetResult], extra: dict[str, Any] | None = None) ->
 def run_row(row: str, args: argparse.Namespace, base_cfg: Any, out: Path, eval_root: Path) -> dict[str, Any]:
     from engine.recognizer import Recognizer
 
-    from .runs import run_training, train_domain_classifier
+    import torch
+
+    from .runs import run_finished, run_training, train_domain_classifier
     from .two_stage import TwoStageRecognizer, load_classifier
 
     folder = out / row
@@ -78,12 +80,15 @@ def run_row(row: str, args: argparse.Namespace, base_cfg: Any, out: Path, eval_r
     extra: dict[str, Any] = {}
     if row.startswith("teacher-"):
         path = args.scene_teacher if row == "teacher-scene" else args.hw_teacher
-        recognizer: Any = Recognizer.load(path, device=args.device)
+        recognizer: Any = Recognizer.load(path, device=args.device,
+                                          threads=torch.get_num_threads())
     elif row == "two-stage":
         classifier = load_classifier(train_domain_classifier(folder, copy.deepcopy(base_cfg)))
         recognizer = TwoStageRecognizer(classifier, {
-            "scene": Recognizer.load(args.scene_teacher, device=args.device),
-            "handwriting": Recognizer.load(args.hw_teacher, device=args.device)})
+            "scene": Recognizer.load(args.scene_teacher, device=args.device,
+                                     threads=torch.get_num_threads()),
+            "handwriting": Recognizer.load(args.hw_teacher, device=args.device,
+                                           threads=torch.get_num_threads())})
     else:
         cfg = copy.deepcopy(base_cfg)
         cfg.name = row
@@ -91,7 +96,11 @@ def run_row(row: str, args: argparse.Namespace, base_cfg: Any, out: Path, eval_r
         if not cfg.distill.uses_teachers:
             cfg.teachers = {}
         run_training(folder, cfg)
-        recognizer = Recognizer.load(folder / "model.pt", device=args.device)
+        if not run_finished(folder, cfg.loop.steps):  # stopped by a signal or a time limit
+            raise SystemExit(f"ablation: row {row} stopped before step {cfg.loop.steps}; "
+                             "run the same command again to resume it")
+        recognizer = Recognizer.load(folder / "model.pt", device=args.device,
+                                     threads=torch.get_num_threads())
     results = score(recognizer, eval_root, args.eval_limit)
     if row == "two-stage":
         routed = iter(recognizer.routed)

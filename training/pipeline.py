@@ -30,6 +30,7 @@ from engine.config import preset
 from .distill import DistillConfig
 from .loop import LoopConfig
 from .recipes import DataConfig, DomainData, default_shared_data
+from .runs import run_finished
 
 
 @dataclass
@@ -153,7 +154,7 @@ def stage_output(stage: Path) -> Path:
 def next_cycle(stage: Path, plan: StagePlan) -> int | None:
     """The first unfinished cycle of a stage (1-based), or None when all are done."""
     for k in range(1, plan.cycles + 1):
-        if not _done(cycle_dir(stage, k), plan.steps):
+        if not run_finished(cycle_dir(stage, k), plan.steps):
             return k
     return None
 
@@ -163,20 +164,6 @@ def _cycle_config(stage: Path, k: int, cfg):
     if k > 1:
         cfg.init_from = str(cycle_output(cycle_dir(stage, k - 1)))
     return cfg
-
-
-def _done(run: Path, steps: int) -> bool:
-    log = run / "log.jsonl"
-    if not log.is_file():
-        return False
-    for line in reversed(log.read_text(encoding="utf-8").splitlines()):
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if rec.get("event") == "done":
-            return int(rec.get("step", 0)) >= steps
-    return False
 
 
 def cache_complete(path: Path, n: int, assets: dict[str, str]) -> bool:
@@ -278,7 +265,7 @@ def main(args: argparse.Namespace) -> int:
             break
         _train_teachers(pending, parallel=getattr(args, "parallel_teachers", False))
         for run, cfg in pending:
-            if not _done(run, cfg.loop.steps):
+            if not run_finished(run, cfg.loop.steps):
                 raise SystemExit(f"pipeline: stopped during {run.parent.name}/{run.name}; "
                                  "run again to resume")
     if only is not None and only != "student":
@@ -294,7 +281,7 @@ def main(args: argparse.Namespace) -> int:
         cfg.data.domain_weights = {"scene": 0.5, "handwriting": 0.5}
         run = cycle_dir(stage, k)
         run_training(run, _cycle_config(stage, k, cfg))
-        if not _done(run, p.student.steps):
+        if not run_finished(run, p.student.steps):
             raise SystemExit(f"pipeline: stopped during student/{run.name}; run again to resume")
 
     from engine.recognizer import Recognizer

@@ -222,3 +222,19 @@ def train_domain_classifier(run_dir: str | Path, cfg: RunConfig) -> Path:
     trainer.run()
     del val
     return out
+
+
+def run_finished(run: str | Path, steps: int) -> bool:
+    """True when the run's log says it trained to ``steps`` (a run stopped by a signal or a
+    time limit checkpoints and returns normally: only its ``done`` event tells)."""
+    log = Path(run) / "log.jsonl"
+    if not log.is_file():
+        return False
+    for line in reversed(log.read_text(encoding="utf-8").splitlines()):
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if rec.get("event") == "done":
+            return int(rec.get("step", 0)) >= steps
+    return False
