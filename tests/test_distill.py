@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 import torch
 
 from engine.charset import Charset
@@ -101,3 +102,37 @@ def test_switched_off_terms_are_not_computed() -> None:
     ce_only = Distiller({}, dataclasses.replace(cfg, w_logits=0, w_attention=0))
     _, metrics = ce_only.loss(student, _batch(["THE"], "scene"))
     assert set(metrics) == {"ce", "acc"}
+
+
+def test_conditional_gaps_are_bounded_scores() -> None:
+    """1 - CER has no floor: a babbling student (CER 3, score -2) must not take every weight."""
+    distiller = Distiller({}, DistillConfig(conditional_strength=5.0))
+    babbling = distiller.update_conditional_weights({"scene": 0.8, "handwriting": 0.5},
+                                                    {"scene": 0.0, "handwriting": -2.0})
+    silent = distiller.update_conditional_weights({"scene": 0.8, "handwriting": 0.5},
+                                                  {"scene": 0.0, "handwriting": 0.0})
+    assert babbling == silent  # both "nothing right yet" on handwriting
+    assert babbling["w_scene"] > babbling["w_handwriting"]  # scene has the larger gap (0.8)
+
+
+def test_init_from_a_model_without_the_ctc_head(tmp_path) -> None:
+    """A student with the CTC head can start from a teacher trained without it: every shared
+    weight is copied, the head starts fresh; any other difference is refused."""
+    from engine.checkpoint import load_model, save_model
+    from training.runs import init_weights
+
+    charset = CS
+    torch.manual_seed(0)
+    teacher = _cfg()
+    source = TextRecognizer(teacher)
+    path = tmp_path / "teacher.pt"
+    save_model(path, source, charset, {})
+    student = TextRecognizer(dataclasses.replace(teacher, ctc_aux=True))
+    init_weights(student, path)
+    loaded, _, _ = load_model(path)
+    for name, value in loaded.state_dict().items():
+        assert torch.equal(student.state_dict()[name], value), name
+    assert student.ctc_head is not None
+    wider = TextRecognizer(dataclasses.replace(teacher, lstm_hidden=teacher.lstm_hidden * 2))
+    with pytest.raises(ValueError, match="lstm_hidden"):
+        init_weights(wider, path)

@@ -84,7 +84,13 @@ class Distiller:
 
     def update_conditional_weights(self, teacher_scores: dict[str, float],
                                    student_scores: dict[str, float]) -> dict[str, float]:
-        gaps = torch.tensor([teacher_scores[d] - student_scores[d] for d in DOMAINS])
+        # Scores are 1 - CER, which has no floor: a student that still babbles (CER 3) would
+        # put every weight on its domain. Bounded to [0, 1] ("nothing right yet" is 0).
+        def bounded(x: float) -> float:
+            return min(1.0, max(0.0, float(x)))
+
+        gaps = torch.tensor([bounded(teacher_scores[d]) - bounded(student_scores[d])
+                             for d in DOMAINS])
         self.domain_weights = L.conditional_weights(gaps, self.cfg.conditional_strength)
         return {f"w_{d}": float(w) for d, w in zip(DOMAINS, self.domain_weights)}
 

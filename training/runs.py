@@ -80,6 +80,22 @@ def _model_config(cfg: RunConfig, charset: Charset) -> ModelConfig:
     return ModelConfig.from_dict({**cfg.model, "num_classes": charset.num_classes})
 
 
+def init_weights(model: TextRecognizer, path: str | Path) -> None:
+    """Start ``model`` from another model file's weights. The configs must match except for
+    the training-only CTC head, which starts fresh where the source has none (e.g. a student
+    with the head started from the scene teacher, trained without it)."""
+    source, _, _ = load_model(path)
+    a, b = source.config.to_dict(), model.config.to_dict()
+    a.pop("ctc_aux"), b.pop("ctc_aux")
+    if a != b:
+        diff = sorted(k for k in a if a[k] != b.get(k))
+        raise ValueError(f"--init-from {path}: its model config differs from this run's in {diff}")
+    missing, unexpected = model.load_state_dict(source.state_dict(), strict=False)
+    stray = [k for k in list(missing) + list(unexpected) if not k.startswith("ctc_head.")]
+    if stray:
+        raise ValueError(f"--init-from {path}: weights do not match this model: {stray[:5]}")
+
+
 def score_samples(model: TextRecognizer, samples: list[Any], charset: Charset,
                   device: torch.device, batch_size: int = 32) -> ScoreCard:
     """Greedy-decode held-back samples and score them (1 - CER is the conditional 'score')."""
@@ -119,10 +135,7 @@ def run_training(run_dir: str | Path, cfg: RunConfig) -> dict[str, float]:
     batches, val = prepare_data(cfg, charset, model_cfg, device, info)
     student = TextRecognizer(model_cfg)
     if cfg.init_from and not (run_dir / "last.pt").exists():
-        start_model, _, _ = load_model(cfg.init_from)
-        if start_model.config != model_cfg:
-            raise ValueError(f"--init-from {cfg.init_from}: its model config differs from this run's")
-        student.load_state_dict(start_model.state_dict())
+        init_weights(student, cfg.init_from)
     teachers = {d: load_model(p)[0].to(device) for d, p in cfg.teachers.items()}
     distiller = Distiller(teachers, cfg.distill)
     module = StudentWithProjection(student, {d: t.decoder.glimpse_dim for d, t in teachers.items()})
