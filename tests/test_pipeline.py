@@ -32,6 +32,7 @@ def test_smoke_pipeline_runs_end_to_end(tmp_path: Path) -> None:
     assert cycle2["init_from"] == str(out / "teacher-handwriting" / "cycle-1" / "best.pt")
     config = json.loads((out / "student" / "cycle-1" / "run_config.json").read_text())
     assert config["teachers"]["handwriting"] == cycle2["init_from"].replace("cycle-1", "cycle-2")
+    assert config["init_from"] == config["teachers"]["scene"]  # the student starts from it
     summary = json.loads((out / "student-eval" / "summary.json").read_text())
     assert {"scene-svt", "hw-poilus-lines", "pooled-scene", "pooled-handwriting"} <= set(summary)
     # Everything is done: a second call trains nothing more and evaluates again.
