@@ -78,17 +78,18 @@ def run_row(row: str, args: argparse.Namespace, base_cfg: Any, out: Path, eval_r
         return json.loads(done.read_text(encoding="utf-8"))
     folder.mkdir(parents=True, exist_ok=True)
     extra: dict[str, Any] = {}
+    threads = torch.get_num_threads()  # scoring keeps the training's thread count
+
+    def load(path: Path) -> Recognizer:
+        return Recognizer.load(path, device=args.device, threads=threads)
+
     if row.startswith("teacher-"):
         path = args.scene_teacher if row == "teacher-scene" else args.hw_teacher
-        recognizer: Any = Recognizer.load(path, device=args.device,
-                                          threads=torch.get_num_threads())
+        recognizer: Any = load(path)
     elif row == "two-stage":
         classifier = load_classifier(train_domain_classifier(folder, copy.deepcopy(base_cfg)))
         recognizer = TwoStageRecognizer(classifier, {
-            "scene": Recognizer.load(args.scene_teacher, device=args.device,
-                                     threads=torch.get_num_threads()),
-            "handwriting": Recognizer.load(args.hw_teacher, device=args.device,
-                                           threads=torch.get_num_threads())})
+            "scene": load(args.scene_teacher), "handwriting": load(args.hw_teacher)})
     else:
         cfg = copy.deepcopy(base_cfg)
         cfg.name = row
@@ -99,8 +100,7 @@ def run_row(row: str, args: argparse.Namespace, base_cfg: Any, out: Path, eval_r
         if not run_finished(folder, cfg.loop.steps):  # stopped by a signal or a time limit
             raise SystemExit(f"ablation: row {row} stopped before step {cfg.loop.steps}; "
                              "run the same command again to resume it")
-        recognizer = Recognizer.load(folder / "model.pt", device=args.device,
-                                     threads=torch.get_num_threads())
+        recognizer = load(folder / "model.pt")
     results = score(recognizer, eval_root, args.eval_limit)
     if row == "two-stage":
         routed = iter(recognizer.routed)
