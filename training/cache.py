@@ -81,6 +81,18 @@ def shard_complete(out_dir: Path, shard: int, count: int) -> bool:
     return len(offsets) == count + 1
 
 
+def cache_complete(path: Path, n: int, assets: dict[str, str]) -> bool:
+    """True when the cache at ``path`` holds all ``n`` samples, rendered with ``assets``."""
+    try:
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+        size = int(meta["shard_size"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if int(meta.get("n", -1)) != n or meta.get("assets") != assets:
+        return False
+    return all(shard_complete(path, k, stop - start) for k, start, stop in shard_ranges(n, size))
+
+
 # ---------------------------------------------------------------- rendering (workers)
 
 _GEN_CACHE: dict[tuple[str, int], Any] = {}

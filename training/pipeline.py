@@ -171,19 +171,6 @@ def _cycle_config(stage: Path, k: int, cfg):
     return cfg
 
 
-def cache_complete(path: Path, n: int, assets: dict[str, str]) -> bool:
-    """True when the cache at ``path`` holds all ``n`` samples, rendered with ``assets``."""
-    from .cache import shard_complete, shard_ranges
-    try:
-        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-        size = int(meta["shard_size"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
-    if int(meta.get("n", -1)) != n or meta.get("assets") != assets:
-        return False
-    return all(shard_complete(path, k, stop - start) for k, start, stop in shard_ranges(n, size))
-
-
 def check_assets(out: Path, allow_change: bool = False,
                  caches: dict[Path, int] | None = None) -> dict[str, str]:
     """The synthetic caches are rendered again on each new machine, so their fonts and text
@@ -191,7 +178,7 @@ def check_assets(out: Path, allow_change: bool = False,
     and refuse a different one (e.g. ``training/assets/install.sh`` not run) unless told.
     Where every cache the run needs (``caches``: folder -> sample count) is already complete
     with the run's fingerprint, nothing will be rendered and the installed fonts do not matter."""
-    from .cache import asset_fingerprint
+    from .cache import asset_fingerprint, cache_complete
     now = asset_fingerprint()
     path = out / "assets.json"
     if path.is_file():
