@@ -10,6 +10,7 @@ import pytest
 
 from tests.test_ablation import LINES, WORDS, _folder
 from training.cli import train_main
+from training.pipeline import PRESETS
 
 
 @pytest.mark.slow
@@ -21,7 +22,7 @@ def test_smoke_pipeline_runs_end_to_end(tmp_path: Path) -> None:
     _folder(data, "hw-poilus-lines", LINES, 1)
     out = tmp_path / "pipe"
     args = ["pipeline", "--preset", "smoke", "--out", str(out), "--shared-data", str(data),
-            "--device", "cpu", "--parallel-teachers"]
+            "--device", "cpu", "--parallel-teachers", "--student-procs", "2"]
     assert train_main(args) == 0
     for run in ("teacher-scene/cycle-1", "teacher-handwriting/cycle-1",
                 "teacher-handwriting/cycle-2", "student/cycle-1"):
@@ -33,6 +34,10 @@ def test_smoke_pipeline_runs_end_to_end(tmp_path: Path) -> None:
     config = json.loads((out / "student" / "cycle-1" / "run_config.json").read_text())
     assert config["teachers"]["handwriting"] == cycle2["init_from"].replace("cycle-1", "cycle-2")
     assert config["init_from"] == config["teachers"]["scene"]  # the student starts from it
+    # Two data-parallel processes, each on half of the plan's batch.
+    assert config["batch_size"] == PRESETS["smoke"].student.batch_size // 2
+    start = json.loads((out / "student" / "cycle-1" / "log.jsonl").read_text().splitlines()[0])
+    assert start["event"] == "start" and start["world_size"] == 2
     summary = json.loads((out / "student-eval" / "summary.json").read_text())
     assert {"scene-svt", "hw-poilus-lines", "pooled-scene", "pooled-handwriting"} <= set(summary)
     # Everything is done: a second call trains nothing more and evaluates again.
@@ -45,7 +50,7 @@ def test_smoke_pipeline_runs_end_to_end(tmp_path: Path) -> None:
 def test_carried_cycle_is_not_trained_again(tmp_path: Path) -> None:
     """A finished cycle carried to a new machine as only its best.pt and log.jsonl (no
     last.pt, no caches) counts as done: the next cycle starts from it."""
-    from training.pipeline import PRESETS, next_cycle, stage_output
+    from training.pipeline import next_cycle, stage_output
 
     stage = tmp_path / "teacher-handwriting"
     plan = PRESETS["smoke"].hw_teacher

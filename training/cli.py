@@ -187,6 +187,9 @@ def build_train_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-limit", type=int, help="crops per evaluation set in the final evaluation")
     p.add_argument("--parallel-teachers", action="store_true",
                    help="train both teachers at once, one process (and one CPU thread) each")
+    p.add_argument("--student-procs", type=int, default=1,
+                   help="train the student as N data-parallel processes of one thread each, "
+                        "splitting its batch (2 on a 2-core machine)")
     p.add_argument("--stage", choices=["teacher-scene", "teacher-handwriting", "student"],
                    help="only this stage's unfinished cycles (e.g. stages in separate processes)")
     p.add_argument("--allow-asset-change", action="store_true",

@@ -63,8 +63,11 @@ class PipelinePreset:
     # language model's guesses (teacher-forced character accuracy 0.36, held-back CER 1.5).
     hw_teacher: StagePlan = field(default_factory=lambda: StagePlan(
         4_000, 16, cycles=3, model={"ctc_aux": True}))
+    # 1,500 steps of 32 (16 words + 16 lines) at ~0.3 steps/s (a step runs both the student
+    # and a teacher on a line batch) is ~85 minutes: one cycle per session, with margin for
+    # the machines' day-to-day speed.
     student: StagePlan = field(default_factory=lambda: StagePlan(
-        4_000, 32, cycles=3, model={"ctc_aux": True}))
+        1_500, 32, val_every=500, cycles=6, model={"ctc_aux": True}))
     # The student's first cycle starts from this domain's teacher ("" = from scratch). On 2
     # CPU cores the student cannot afford to learn scene text again from nothing: started
     # from the scene teacher it keeps most of it (held-back scene accuracy 0.67 after 300
@@ -105,6 +108,37 @@ def _train_one(run: Path, cfg_dict: dict) -> None:
     run_training(run, RunConfig.from_dict(cfg_dict))
 
 
+def _train_rank(run: Path, cfg_dict: dict, rank: int, world: int, port: int) -> None:
+    """One process of a data-parallel run (the environment torchrun would give it)."""
+    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world),
+                      MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    _train_one(run, cfg_dict)
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _train_data_parallel(run: Path, cfg, procs: int) -> None:
+    """One run as ``procs`` DistributedDataParallel processes of one CPU thread each (gloo),
+    each on 1/procs of the batch: for machines with more cores than one process keeps busy.
+    On this project's 2-core machines it did not pay for the student (2 processes: 8.5
+    samples/s; one process, two threads: 10), the ranks waiting on each other's line lengths."""
+    from .runs import run_training
+    if procs <= 1:
+        run_training(run, cfg)
+        return
+    if cfg.batch_size % procs:
+        raise SystemExit(f"pipeline: batch {cfg.batch_size} does not split into {procs} processes")
+    cfg.batch_size //= procs  # per process: the global batch stays the plan's
+    port = _free_port()
+    _run_processes([((run, cfg.to_dict(), rank, procs, port), f"{run.name}/rank-{rank}")
+                    for rank in range(procs)], _train_rank)
+
+
 def _train_teachers(pending: list, parallel: bool, target=_train_one) -> None:
     """Both teachers one after the other, or side by side in two processes of one thread
     each (on 2 CPU cores that beats two threads per run taking turns)."""
@@ -113,11 +147,16 @@ def _train_teachers(pending: list, parallel: bool, target=_train_one) -> None:
         for run, cfg in pending:
             run_training(run, cfg)
         return
+    _run_processes([((run, cfg.to_dict()), f"{run.parent.name}/{run.name}")
+                    for run, cfg in pending], target)
+
+
+def _run_processes(jobs: list, target) -> None:
+    """``target(*args)`` for each (args, name) job in its own spawned process, all at once."""
     import multiprocessing as mp
     import signal
     ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=target, args=(run, cfg.to_dict()),
-                         name=f"{run.parent.name}/{run.name}") for run, cfg in pending]
+    procs = [ctx.Process(target=target, args=args, name=name) for args, name in jobs]
 
     def forward(signum: int, _frame: object) -> None:
         # Each child checkpoints and stops on SIGTERM/SIGINT (training.loop); an orphaned
@@ -137,7 +176,7 @@ def _train_teachers(pending: list, parallel: bool, target=_train_one) -> None:
             signal.signal(sig, handler)
     failed = [p.name for p in procs if p.exitcode not in (0, None)]
     if failed:
-        raise SystemExit(f"pipeline: teacher training failed in {failed} (see their log.jsonl)")
+        raise SystemExit(f"pipeline: training failed in {failed} (see their log.jsonl)")
 
 
 def cycle_dir(stage: Path, k: int) -> Path:
@@ -209,7 +248,6 @@ def check_assets(out: Path, allow_change: bool = False,
 
 def main(args: argparse.Namespace) -> int:
     from .cache import render_cache
-    from .runs import run_training
 
     if args.pipeline_preset not in PRESETS:
         raise SystemExit(f"unknown pipeline preset {args.pipeline_preset!r}; choose from {sorted(PRESETS)}")
@@ -277,7 +315,7 @@ def main(args: argparse.Namespace) -> int:
         if k == 1 and p.student_init:
             cfg.init_from = teachers[p.student_init]
         run = cycle_dir(stage, k)
-        run_training(run, _cycle_config(stage, k, cfg))
+        _train_data_parallel(run, _cycle_config(stage, k, cfg), getattr(args, "student_procs", 1))
         if not run_finished(run, p.student.steps):
             raise SystemExit(f"pipeline: stopped during student/{run.name}; run again to resume")
 
