@@ -231,6 +231,9 @@ def build_eval_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--out", type=Path, help="write predictions TSV and summary.json here")
     p.add_argument("--sheet", type=Path, help="draw the worst errors to this PNG")
+    p.add_argument("--confusions", type=int, default=0, metavar="N",
+                   help="print the N most frequent character confusions per domain "
+                        "(also written to OUT/confusions.md with --out)")
     p.add_argument("--threads", type=int, help="CPU threads")
     return p
 
@@ -266,4 +269,10 @@ def eval_main(argv: Sequence[str]) -> int:
         from .error_sheet import write_error_sheet
         write_error_sheet(results, args.datasets, args.sheet)
         print(f"worst errors: {args.sheet}")
+    if args.confusions > 0:
+        from .confusions import confusions_report
+        report = confusions_report(results, args.confusions)
+        print(report)
+        if args.out:
+            (args.out / "confusions.md").write_text(report, encoding="utf-8")
     return 0
