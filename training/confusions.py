@@ -66,6 +66,8 @@ def _show(char: str) -> str:
 def format_confusions(title: str, counts: Counter[Edit], top: int) -> str:
     """A Markdown table of the ``top`` most frequent edits with their share of all edits."""
     total = sum(counts.values())
+    if not total:
+        return f"### {title}: no character edits\n"
     kinds: Counter[str] = Counter()
     for (ref, hyp), n in counts.items():
         kinds["substitution" if ref and hyp else "deletion" if ref else "insertion"] += n

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import re
 import shutil
 import time
 from pathlib import Path
@@ -25,6 +26,7 @@ from engine.recognizer import Recognizer
 from engine.resources import DEFAULT_MODEL_NAME, resources_dir
 
 from .ablation import EVAL_SETS
+from .confusions import confusions_report
 from .evaluate import SetResult, domain_averages, evaluate_set, format_table
 from .recipes import default_shared_data
 
@@ -42,7 +44,49 @@ def evaluate_all(model: Path, shared: Path, limit: int | None) -> list[SetResult
             if (shared / name / "labels.tsv").is_file()]
 
 
-def model_card(model_path: Path, results: list[SetResult], command: str) -> str:
+STAGES = ("teacher-scene", "teacher-handwriting", "student")
+
+
+def _cycle_number(run: Path) -> int:
+    return int(run.name[6:]) if run.name.startswith("cycle-") and run.name[6:].isdigit() else 0
+
+
+def training_budget(candidate: Path) -> list[str]:
+    """What training the candidate cost, read off its pipeline run's cycle logs
+    (``RUN/student/cycle-K/best.pt``): finished cycles, steps and wall-clock hours per stage,
+    the student's counted up to the candidate's own cycle. Empty for a file from elsewhere."""
+    from .runs import run_finished
+    run = candidate.resolve().parent
+    root = run.parents[1] if _cycle_number(run) else None
+    if root is None or not all((root / stage).is_dir() for stage in STAGES):
+        return []
+    lines = []
+    for stage in STAGES:
+        cycles = sorted((d for d in (root / stage).glob("cycle-*") if _cycle_number(d)),
+                        key=_cycle_number)
+        if stage == run.parent.name:
+            cycles = [d for d in cycles if _cycle_number(d) <= _cycle_number(run)]
+        steps, seconds, batches = 0, 0.0, set()
+        for cycle in cycles:
+            config = json.loads((cycle / "run_config.json").read_text(encoding="utf-8"))
+            if not run_finished(cycle, config["loop"]["steps"]):
+                continue
+            records = [json.loads(line) for line in
+                       (cycle / "log.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+            steps += config["loop"]["steps"]
+            seconds += max((r.get("elapsed_s", 0.0) for r in records), default=0.0)
+            batches.add(config["batch_size"])
+        if steps:
+            lines.append(f"- {stage}: {steps:,} steps of {'/'.join(map(str, sorted(batches)))} "
+                         f"crops, {seconds / 3600:.1f} h of training (wall clock)")
+    return lines
+
+
+def model_card(model_path: Path, results: list[SetResult], command: str,
+               candidate: Path | None = None, bench: str | None = None,
+               notes: str | None = None) -> str:
+    """The card: what the model is, what it was trained on and for how long, how it scores
+    (beside the peers where a ``make bench`` report is given) and where it fails."""
     model, charset, meta = load_model(model_path)
     cfg = model.config
     run_cfg: dict[str, Any] = meta.get("config", {})
@@ -70,6 +114,14 @@ def model_card(model_path: Path, results: list[SetResult], command: str) -> str:
         "HTRomance, Stanford memorials, CREMMA Medii Aevi: CC-BY 4.0). No evaluation set was used.",
         f"- Run configuration (abridged): `{json.dumps({k: run_cfg.get(k) for k in ('batch_size', 'loop', 'distill') if k in run_cfg})[:600]}`",
         "",
+    ]
+    budget = training_budget(candidate) if candidate else []
+    if budget:
+        lines += ["## Budget", "",
+                  "On this project's machines (2 CPU cores, no GPU): the teachers side by side on "
+                  "one core each, then the student on both. From the run's cycle logs:", "",
+                  *budget, ""]
+    lines += [
         "## Evaluation",
         f"Command: `{command}` ({time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
         f"torch {torch.__version__}, CPU).",
@@ -81,12 +133,19 @@ def model_card(model_path: Path, results: list[SetResult], command: str) -> str:
         "acc = exact string match; acc_ci = case-insensitive alphanumeric; CER = character error "
         "rate (raw). Scene bar: pooled acc_ci >= 0.70; handwriting bar: CER <= 0.15 per set.",
         "",
-        "## Known weaknesses",
+    ]
+    if bench:
+        # Its title line dropped and its headings one level down, under this section's.
+        body = re.sub(r"^(#+) ", r"#\1 ", bench.split("\n", 1)[-1].strip(), flags=re.M)
+        lines += ["## Beside the peers (`make bench`, measured together)", "", body, ""]
+    lines += ["## Most frequent character confusions", "",
+              "From the evaluation above (`training/confusions.py`, as `unitext eval --confusions`):",
+              "", confusions_report(results, top=10).replace("### ", "#### ")]
+    lines += ["## Known weaknesses", ""]
+    lines += [notes.strip(), ""] if notes else [
         "- Trained on 2 CPU cores: far fewer samples than the paper's models saw.",
         "- Handwriting styles far from the training hands (and curved or vertical scene text) are "
-        "read less well; see `unitext eval --sheet` for the worst errors.",
-        "",
-    ]
+        "read less well; see `unitext eval --sheet` for the worst errors.", ""]
     return "\n".join(lines)
 
 
@@ -96,6 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--shared-data", type=Path, default=None)
     p.add_argument("--eval-limit", type=int)
     p.add_argument("--force", action="store_true", help="install even if not better")
+    p.add_argument("--bench", type=Path,
+                   help="a `make bench` report (its --out) of this candidate, for the card")
+    p.add_argument("--notes", type=Path,
+                   help="Markdown: the known weaknesses found in the error analysis, for the card")
     args = p.parse_args(argv)
     shared = args.shared_data or default_shared_data()
     target = resources_dir() / "models" / DEFAULT_MODEL_NAME
@@ -114,9 +177,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"not installed: candidate {overall(new):.4f} <= bundled {overall(old):.4f}")
             return 1
     shutil.move(str(tmp), target)
-    command = f"python -m training.ship {args.candidate}" + (
-        f" --eval-limit {args.eval_limit}" if args.eval_limit else "")
-    (target.parent / "MODEL_CARD.md").write_text(model_card(target, new, command), encoding="utf-8")
+    command = f"python -m training.ship {args.candidate}" + "".join(
+        f" --{name} {value}" for name, value in (("eval-limit", args.eval_limit),
+                                                 ("bench", args.bench), ("notes", args.notes))
+        if value)
+    card = model_card(target, new, command, args.candidate,
+                      args.bench.read_text(encoding="utf-8") if args.bench else None,
+                      args.notes.read_text(encoding="utf-8") if args.notes else None)
+    (target.parent / "MODEL_CARD.md").write_text(card, encoding="utf-8")
     print(f"installed {target} (score {overall(new):.4f})")
     return 0
 
