@@ -30,6 +30,7 @@ RESOURCE_GLOBS: tuple[tuple[str, str], ...] = (
     ("resources/icons/hicolor/*/apps/unitext.png", None),  # destination mirrors the source
     ("resources/models/*.pt", "resources/models"),
     ("resources/models/*.json", "resources/models"),
+    ("resources/models/MODEL_CARD.md", "resources/models"),  # what the model is, its licences
     ("unitext_app/gui/icons/*.svg", "unitext_app/gui/icons"),
     ("packaging/linux/unitext.desktop", "share/applications"),
     ("packaging/linux/install-desktop.sh", "share"),

@@ -87,8 +87,10 @@ def test_the_default_model_is_bundled_when_present_and_optional(tmp_path):
     assert [d for _, d in without] == ["resources/samples"]  # no model: the build still works
     (tmp_path / "resources" / "models").mkdir()
     (tmp_path / "resources" / "models" / "unitext-student.pt").write_bytes(b"x")
+    (tmp_path / "resources" / "models" / "MODEL_CARD.md").write_text("# card")
     with_model = cfg.resource_datas(tmp_path)
-    assert (str(tmp_path / "resources" / "models" / "unitext-student.pt"), "resources/models") in with_model
+    for name in ("unitext-student.pt", "MODEL_CARD.md"):
+        assert (str(tmp_path / "resources" / "models" / name), "resources/models") in with_model
 
 
 def test_excludes_leave_out_the_unused_and_keep_what_the_app_imports():
