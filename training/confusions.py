@@ -19,7 +19,7 @@ Edit = tuple[str, str]  # (reference char or "", predicted char or "")
 def align_edits(reference: str, hypothesis: str) -> list[Edit]:
     """The edits of one minimum edit-distance alignment, in reading order. Ties prefer a
     substitution, then a deletion, so a wrong character counts as one confusion, not two."""
-    ref, hyp = reference, hypothesis
+    ref, hyp = reference, hypothesis  # short names for the table below
     rows, cols = len(ref) + 1, len(hyp) + 1
     cost = [[0] * cols for _ in range(rows)]
     for i in range(rows):
@@ -76,7 +76,7 @@ def format_confusions(title: str, counts: Counter[Edit], top: int) -> str:
              f"{kinds['insertion']} inserted)", "",
              "| reference | read as | count | share of edits |", "|---|---|---|---|"]
     for (ref, hyp), n in counts.most_common(top):
-        lines.append(f"| {_show(ref)} | {_show(hyp)} | {n} | {n / max(total, 1):.1%} |")
+        lines.append(f"| {_show(ref)} | {_show(hyp)} | {n} | {n / total:.1%} |")
     return "\n".join(lines) + "\n"
 
 

@@ -188,11 +188,19 @@ def cycle_output(run: Path) -> Path:
     return run / "best.pt" if (run / "best.pt").is_file() else run / "model.pt"
 
 
+def cycle_number(run: Path) -> int:
+    """K of a ``cycle-K`` folder; 0 for any other folder."""
+    return int(run.name[6:]) if run.name.startswith("cycle-") and run.name[6:].isdigit() else 0
+
+
+def stage_cycles(stage: Path) -> list[Path]:
+    """The stage's cycle folders in training order."""
+    return sorted((d for d in stage.glob("cycle-*") if cycle_number(d)), key=cycle_number)
+
+
 def stage_output(stage: Path) -> Path:
     """The stage's model: the output of its latest cycle that holds one."""
-    cycles = sorted((d for d in stage.glob("cycle-*") if d.name[6:].isdigit()),
-                    key=lambda d: int(d.name[6:]))
-    for run in reversed(cycles):
+    for run in reversed(stage_cycles(stage)):
         if cycle_output(run).is_file():
             return cycle_output(run)
     raise FileNotFoundError(f"{stage} holds no trained cycle yet")

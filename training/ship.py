@@ -47,32 +47,28 @@ def evaluate_all(model: Path, shared: Path, limit: int | None) -> list[SetResult
 STAGES = ("teacher-scene", "teacher-handwriting", "student")
 
 
-def _cycle_number(run: Path) -> int:
-    return int(run.name[6:]) if run.name.startswith("cycle-") and run.name[6:].isdigit() else 0
-
-
 def training_budget(candidate: Path) -> list[str]:
     """What training the candidate cost, read off its pipeline run's cycle logs
     (``RUN/student/cycle-K/best.pt``): finished cycles, steps and wall-clock hours per stage,
     the student's counted up to the candidate's own cycle. Empty for a file from elsewhere."""
+    from .pipeline import cycle_number, stage_cycles
+    from .plot import read_log
     from .runs import run_finished
     run = candidate.resolve().parent
-    root = run.parents[1] if _cycle_number(run) else None
+    root = run.parents[1] if cycle_number(run) else None
     if root is None or not all((root / stage).is_dir() for stage in STAGES):
         return []
     lines = []
     for stage in STAGES:
-        cycles = sorted((d for d in (root / stage).glob("cycle-*") if _cycle_number(d)),
-                        key=_cycle_number)
+        cycles = stage_cycles(root / stage)
         if stage == run.parent.name:
-            cycles = [d for d in cycles if _cycle_number(d) <= _cycle_number(run)]
+            cycles = [d for d in cycles if cycle_number(d) <= cycle_number(run)]
         steps, seconds, batches = 0, 0.0, set()
         for cycle in cycles:
             config = json.loads((cycle / "run_config.json").read_text(encoding="utf-8"))
             if not run_finished(cycle, config["loop"]["steps"]):
                 continue
-            records = [json.loads(line) for line in
-                       (cycle / "log.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+            records = read_log(cycle)
             steps += config["loop"]["steps"]
             seconds += max((r.get("elapsed_s", 0.0) for r in records), default=0.0)
             batches.add(config["batch_size"])
