@@ -45,6 +45,7 @@ class GreedyResult:
     probabilities: Tensor  # (B, S) softmax probability of the predicted class
     lengths: Tensor  # (B,) characters before the first EOS
     steps: DecoderOutput
+    ended_by_model: Tensor | None = None  # (B,) True where the decoder chose EOS itself, not a cap
 
 
 def _mask_columns(x: Tensor, widths: Tensor) -> Tensor:
@@ -174,6 +175,7 @@ class AttentionDecoder(nn.Module):
         batch = enc.shape[0]
         prev = torch.full((batch,), self.start_index, dtype=torch.long, device=enc.device)
         finished = torch.zeros(batch, dtype=torch.bool, device=enc.device)
+        ended_by_model = torch.zeros(batch, dtype=torch.bool, device=enc.device)
         # No sample can hold more characters than twice its encoder positions; cap each one.
         step_cap = (mask.sum(1) * 2).clamp(max=max_steps - 1)
         logits, attn, glimpses, picks, probs = [], [], [], [], []
@@ -181,6 +183,7 @@ class AttentionDecoder(nn.Module):
             lg, a, g, state = self._step(enc, keys, neg_mask, prev, state)
             p = torch.softmax(lg.float(), dim=-1)
             prob, idx = p.max(dim=-1)
+            ended_by_model = ended_by_model | (~finished & (t < step_cap) & (idx == EOS_INDEX))
             idx = torch.where(finished | (t >= step_cap), torch.full_like(idx, EOS_INDEX), idx)
             logits.append(lg)
             attn.append(a)
@@ -197,7 +200,7 @@ class AttentionDecoder(nn.Module):
                               torch.full((batch,), indices.shape[1], device=enc.device))
         steps = DecoderOutput(torch.stack(logits, 1), torch.stack(attn, 1),
                               torch.stack(glimpses, 1), mask)
-        return GreedyResult(indices, torch.stack(probs, 1), lengths.long(), steps)
+        return GreedyResult(indices, torch.stack(probs, 1), lengths.long(), steps, ended_by_model)
 
 
 class TextRecognizer(nn.Module):

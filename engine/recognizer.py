@@ -18,6 +18,7 @@ import torch
 
 from .charset import Charset
 from .checkpoint import load_model
+from .decoding import loop_free_length, ran_away
 from .device import configure_cpu_threads, resolve_device
 from .model import TextRecognizer
 from .preprocess import collate, prepare_crop
@@ -50,6 +51,7 @@ class Recognizer:
         self.device = str(device)
         self.model_path = model_path
         self.config = model.config
+        self.trim_runaways = True  # cut a reading that loops until a length cap (engine.decoding)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, device: str = "auto",
@@ -117,8 +119,16 @@ class Recognizer:
         probs = result.probabilities.float().cpu().numpy()
         lengths = result.lengths.cpu().numpy()
         preds = []
-        for row, p, n in zip(indices, probs, lengths):
+        positions = result.steps.encoder_mask.sum(1).cpu().numpy()
+        ended = result.ended_by_model.cpu().numpy()
+        for row, p, n, frames, own_end in zip(indices, probs, lengths, positions, ended):
             n = int(n)
+            if self.trim_runaways and ran_away(n, int(frames), bool(own_end)):
+                # Keep the reading up to its loop; the model never ended it: a doubtful reading.
+                text = self.charset.decode(row[:loop_free_length(row[:n].tolist())]).rstrip()
+                chars = [float(x) for x in p[:len(text)]]
+                preds.append(Prediction(text, sequence_confidence(chars, 0.0), chars))
+                continue
             text = self.charset.decode(row[:n])
             chars = [float(x) for x in p[:n]]
             end = float(p[n]) if n < len(p) else 0.0

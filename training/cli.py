@@ -235,6 +235,9 @@ def build_eval_parser() -> argparse.ArgumentParser:
                    help="print the N most frequent character confusions per domain "
                         "(also written to OUT/confusions.md with --out)")
     p.add_argument("--threads", type=int, help="CPU threads")
+    p.add_argument("--no-loop-guard", action="store_true",
+                   help="keep readings that loop until the length cap as decoded "
+                        "(to measure what engine.decoding's guard changes)")
     return p
 
 
@@ -251,6 +254,7 @@ def eval_main(argv: Sequence[str]) -> int:
     except (ModelFileError, DeviceError) as exc:
         print(f"unitext eval: {exc}", file=sys.stderr)
         return 1
+    recognizer.trim_runaways = not args.no_loop_guard
     results = []
     for folder in args.datasets:
         try:
@@ -260,7 +264,8 @@ def eval_main(argv: Sequence[str]) -> int:
             return 1
         print(f"{folder.name}: {results[-1].card.n} crops in {results[-1].seconds:.1f}s",
               file=sys.stderr, flush=True)
-    print(f"model: {recognizer.model_path} on {recognizer.device}")
+    guard = "" if recognizer.trim_runaways else " (loop guard off)"
+    print(f"model: {recognizer.model_path} on {recognizer.device}{guard}")
     print(format_table(results))
     if args.out:
         write_predictions(results, args.out)

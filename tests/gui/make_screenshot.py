@@ -1,7 +1,10 @@
 """Render docs/screenshots/main-window.png: the real window with the bundled sample photo,
-a few regions of each kind read by a fake recognizer, one corrected.
+a few regions of each kind read by the bundled model, and one misreading corrected by hand.
 
-    xvfb-run -a -s "-screen 0 1680x1050x24" .venv/bin/python tests/gui/make_screenshot.py
+    xvfb-run -a -s "-screen 0 1680x1050x24" .venv/bin/python tests/gui/make_screenshot.py [out.png]
+
+``--fake`` reads with the test suite's stand-in instead (ground truth with a few doubtful
+characters), for checking the layout without the model.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ def wait(ms: int) -> None:
     loop.exec()
 
 
-def main(out: str, with_hint: bool = False) -> None:
+def main(out: str, with_hint: bool = False, fake: bool = False) -> None:
     import tempfile
 
     tmp = tempfile.mkdtemp()
@@ -57,7 +60,7 @@ def main(out: str, with_hint: bool = False) -> None:
             return out
 
     app = create_application()
-    window = MainWindow(recognizer_factory=lambda path, device: DemoRecognizer())
+    window = MainWindow(recognizer_factory=(lambda path, device: DemoRecognizer()) if fake else None)
     window.settings.first_run_hint_dismissed = with_hint
     window.resize(1600, 960)
     window.show()
@@ -78,8 +81,13 @@ def main(out: str, with_hint: bool = False) -> None:
         wait(50)
     wait(100)
     regions = page.regions
-    window.undo.push(EditText(window.doc, page.id, regions[1].id, regions[1].machine_text + " food"))
-    window.selection.set([regions[2].id])
+    misread = [i for i, r in enumerate(regions[:len(truths)]) if r.machine_text != truths[i]]
+    for i, r in enumerate(regions):
+        print(f"region {i}: read {r.machine_text!r}, truth {truths[i] if i < len(truths) else None!r}")
+    fix = misread[0] if misread else 1
+    window.undo.push(EditText(window.doc, page.id, regions[fix].id,
+                              truths[fix] if misread else regions[fix].machine_text + " food"))
+    window.selection.set([regions[misread[1] if len(misread) > 1 else 2].id])
     window.canvas.fit_to_window()
     if with_hint:
         window.show_hint()
@@ -93,5 +101,6 @@ def main(out: str, with_hint: bool = False) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else str(REPO / "docs" / "screenshots" / "main-window.png"),
-         with_hint="--hint" in sys.argv)
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    main(args[0] if args else str(REPO / "docs" / "screenshots" / "main-window.png"),
+         with_hint="--hint" in sys.argv, fake="--fake" in sys.argv)
