@@ -44,8 +44,8 @@ class GreedyResult:
     indices: Tensor  # (B, S) predicted class per step (EOS_INDEX once finished)
     probabilities: Tensor  # (B, S) softmax probability of the predicted class
     lengths: Tensor  # (B,) characters before the first EOS
+    ended_by_model: Tensor  # (B,) True where the decoder chose EOS itself, not a length cap
     steps: DecoderOutput
-    ended_by_model: Tensor | None = None  # (B,) True where the decoder chose EOS itself, not a cap
 
 
 def _mask_columns(x: Tensor, widths: Tensor) -> Tensor:
@@ -200,7 +200,7 @@ class AttentionDecoder(nn.Module):
                               torch.full((batch,), indices.shape[1], device=enc.device))
         steps = DecoderOutput(torch.stack(logits, 1), torch.stack(attn, 1),
                               torch.stack(glimpses, 1), mask)
-        return GreedyResult(indices, torch.stack(probs, 1), lengths.long(), steps, ended_by_model)
+        return GreedyResult(indices, torch.stack(probs, 1), lengths.long(), ended_by_model, steps)
 
 
 class TextRecognizer(nn.Module):

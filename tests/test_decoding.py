@@ -52,7 +52,7 @@ def _recognizer_reading(text: str, ended_by_model: bool) -> Recognizer:
         steps = DecoderOutput(torch.zeros(b, len(row), CHARSET.num_classes),
                               torch.zeros(b, len(row), 80), torch.zeros(b, len(row), 4), mask)
         return GreedyResult(torch.tensor([row] * b), torch.full((b, len(row)), 0.9),
-                            torch.full((b,), len(text)), steps, torch.full((b,), ended_by_model))
+                            torch.full((b,), len(text)), torch.full((b,), ended_by_model), steps)
 
     model.greedy = greedy  # type: ignore[method-assign]
     return Recognizer(model, CHARSET, {}, torch.device("cpu"))
@@ -83,8 +83,9 @@ def test_greedy_reports_which_readings_the_model_ended() -> None:
     with torch.inference_mode():
         res = model.greedy(images, widths, max_steps=6)
     assert res.ended_by_model is not None
-    for row, n, ended in zip(res.indices, res.lengths, res.ended_by_model):
+    positions = res.steps.encoder_mask.sum(1)
+    for row, n, ended, pos in zip(res.indices, res.lengths, res.ended_by_model, positions):
         if bool(ended):
             assert int(n) < row.shape[0] and int(row[int(n)]) == EOS_INDEX
-        else:
-            assert int(n) == row.shape[0] or int(n) >= 1  # stopped by a cap, not by the model
+        else:  # stopped by the cap: twice its encoder positions, at most max_steps characters
+            assert int(n) == min(2 * int(pos), 6)
