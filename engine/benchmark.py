@@ -77,10 +77,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--words", type=Path, default=SHARED / "scene-iiit5k")
     p.add_argument("--lines", type=Path, default=SHARED / "hw-hooker-lines")
     p.add_argument("--n", type=int, default=64)
+    p.add_argument("--no-int8", action="store_true", help="float decoder weights on the CPU too")
     args = p.parse_args(argv)
-    rec = Recognizer.load(args.model, device=args.device, threads=args.threads)
+    rec = Recognizer.load(args.model, device=args.device, threads=args.threads,
+                          int8=False if args.no_int8 else None)
     import torch
-    print(f"model {rec.model_path} on {rec.device}, torch threads {torch.get_num_threads()}")
+    weights = "int8 decoder weights" if rec.int8 else "float weights"
+    print(f"model {rec.model_path} on {rec.device} ({weights}), torch threads {torch.get_num_threads()}")
     for kind, folder in (("words", args.words), ("lines", args.lines)):
         crops = crops_from_folder(folder, args.n) if (folder / "labels.tsv").is_file() \
             else sample_crops(kind, args.n)

@@ -68,14 +68,16 @@ class ResidualBlock(nn.Module):
                 nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
         self.width_stride = stride[1]
 
-    def forward(self, x: Tensor, widths: Tensor) -> tuple[Tensor, Tensor]:
+    def forward(self, x: Tensor, widths: Tensor, padded: bool = True) -> tuple[Tensor, Tensor]:
+        """``padded=False`` promises every sample fills the batch width: masking is skipped."""
         out_widths = torch.div(widths + self.width_stride - 1, self.width_stride,
                                rounding_mode="floor")
         y = F.relu(self.bn1(self.conv1(x)))
-        y = _mask_columns(y, out_widths)
+        if padded:
+            y = _mask_columns(y, out_widths)
         y = self.bn2(self.conv2(y))
         y = F.relu(y + self.shortcut(x))
-        return _mask_columns(y, out_widths), out_widths
+        return (_mask_columns(y, out_widths) if padded else y), out_widths
 
 
 class FeatureExtractor(nn.Module):
@@ -99,10 +101,15 @@ class FeatureExtractor(nn.Module):
 
     def forward(self, images: Tensor, widths: Tensor) -> tuple[Tensor, Tensor]:
         """images (B, 1, H, W) -> features (B, T, C), valid lengths (B,)."""
+        # A batch with no padded columns (always so at batch 1) needs no masking: every
+        # stride keeps feature-map width and valid width equal (both round up).
+        padded = bool((widths < images.shape[-1]).any())
         widths = torch.div(widths + 1, 2, rounding_mode="floor")
-        x = _mask_columns(self.stem(images), widths)
+        x = self.stem(images)
+        if padded:
+            x = _mask_columns(x, widths)
         for block in self.blocks:
-            x, widths = block(x, widths)
+            x, widths = block(x, widths, padded)
         return x.mean(dim=2).transpose(1, 2), widths
 
 

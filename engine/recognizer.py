@@ -1,7 +1,9 @@
 """The inference façade: load a model file once, then read crops or regions of an image.
 
 Crops are prepared, sorted by width and batched so little padding is computed, and run
-under ``torch.inference_mode`` on the chosen device. Tall crops (vertical text) are read in
+under ``torch.inference_mode`` on the chosen device, by a frozen copy of the model made for
+reading (:mod:`engine.inference`: folded batch norms, a fused greedy decoder, int8 decoder
+weights on the CPU). Tall crops (vertical text) are read in
 both 90-degree orientations and the more confident reading is kept.
 """
 
@@ -20,6 +22,7 @@ from .charset import Charset
 from .checkpoint import load_model
 from .decoding import loop_free_length, ran_away
 from .device import configure_cpu_threads, resolve_device
+from .inference import InferenceModel, int8_supported
 from .model import TextRecognizer
 from .preprocess import collate, prepare_crop
 from .resources import default_model_path
@@ -44,8 +47,13 @@ class Recognizer:
     """A loaded model ready to read crops. Create with :meth:`load`."""
 
     def __init__(self, model: TextRecognizer, charset: Charset, metadata: dict[str, Any],
-                 device: torch.device, model_path: str = "<memory>"):
+                 device: torch.device, model_path: str = "<memory>", int8: bool | None = None):
+        """``int8``: decoder weights in int8 (CPU only); None = wherever the CPU supports it."""
         self.model = model.to(device).eval()
+        if int8 is None:
+            int8 = torch.device(device).type == "cpu" and int8_supported()
+        self.int8 = int8
+        self.reader = InferenceModel(self.model, int8=int8)
         self.charset = charset
         self.metadata = metadata
         self.device = str(device)
@@ -55,14 +63,14 @@ class Recognizer:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, device: str = "auto",
-             threads: int | None = None) -> "Recognizer":
+             threads: int | None = None, int8: bool | None = None) -> "Recognizer":
         """Load a model file (default: the bundled model); raises ModelFileError/DeviceError."""
         dev = resolve_device(device)
         if dev.type == "cpu":
             configure_cpu_threads(threads)
         path = Path(path) if path is not None else default_model_path()
         model, charset, metadata = load_model(path)
-        return cls(model, charset, metadata, dev, str(path))
+        return cls(model, charset, metadata, dev, str(path), int8=int8)
 
     def recognize(self, crops: Sequence[np.ndarray], batch_size: int = 16,
                   progress: Callable[[int, int], None] | None = None,
@@ -114,12 +122,12 @@ class Recognizer:
     @torch.inference_mode()
     def _run_batch(self, prepared: list[np.ndarray]) -> list[Prediction]:
         images, widths = collate(prepared)
-        result = self.model.greedy(images.to(self.device), widths.to(self.device))
+        result = self.reader.read(images.to(self.device), widths.to(self.device))
         indices = result.indices.cpu().numpy()
         probs = result.probabilities.float().cpu().numpy()
         lengths = result.lengths.cpu().numpy()
         preds = []
-        positions = result.steps.encoder_mask.sum(1).cpu().numpy()
+        positions = result.encoder_positions.cpu().numpy()
         ended = result.ended_by_model.cpu().numpy()
         for row, p, n, frames, own_end in zip(indices, probs, lengths, positions, ended):
             n = int(n)

@@ -9,7 +9,8 @@ import torch
 from engine.charset import EOS_INDEX, Charset
 from engine.config import preset
 from engine.decoding import loop_free_length, ran_away
-from engine.model import DecoderOutput, GreedyResult, TextRecognizer
+from engine.inference import Reading
+from engine.model import TextRecognizer
 from engine.recognizer import Recognizer
 
 CHARSET = Charset()
@@ -42,20 +43,19 @@ def test_the_guard_only_acts_where_the_model_did_not_end_the_reading() -> None:
 
 
 def _recognizer_reading(text: str, ended_by_model: bool) -> Recognizer:
-    """A recognizer whose decoder is replaced by one fixed reading of ``text``."""
+    """A recognizer whose reader is replaced by one fixed reading of ``text``."""
     model = TextRecognizer(preset("tiny", num_classes=CHARSET.num_classes))
     row = codes(text) + ([EOS_INDEX] if ended_by_model else [])
+    recognizer = Recognizer(model, CHARSET, {}, torch.device("cpu"), int8=False)
 
-    def greedy(images: torch.Tensor, widths: torch.Tensor, max_steps: int | None = None) -> GreedyResult:
+    def read(images: torch.Tensor, widths: torch.Tensor, max_steps: int | None = None) -> Reading:
         b = images.shape[0]
-        mask = torch.ones(b, 80, dtype=torch.bool)
-        steps = DecoderOutput(torch.zeros(b, len(row), CHARSET.num_classes),
-                              torch.zeros(b, len(row), 80), torch.zeros(b, len(row), 4), mask)
-        return GreedyResult(torch.tensor([row] * b), torch.full((b, len(row)), 0.9),
-                            torch.full((b,), len(text)), torch.full((b,), ended_by_model), steps)
+        return Reading(torch.tensor([row] * b), torch.full((b, len(row)), 0.9),
+                       torch.full((b,), len(text)), torch.full((b,), ended_by_model),
+                       torch.full((b,), 80))
 
-    model.greedy = greedy  # type: ignore[method-assign]
-    return Recognizer(model, CHARSET, {}, torch.device("cpu"))
+    recognizer.reader.read = read  # type: ignore[method-assign]
+    return recognizer
 
 
 def test_recognizer_cuts_a_runaway_and_marks_it_doubtful() -> None:

@@ -238,6 +238,9 @@ def build_eval_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-loop-guard", action="store_true",
                    help="keep readings that loop until the length cap as decoded "
                         "(to measure what engine.decoding's guard changes)")
+    p.add_argument("--no-int8", action="store_true",
+                   help="decode with float weights on the CPU too (to measure what the int8 "
+                        "decoder weights of engine.inference change)")
     return p
 
 
@@ -250,7 +253,8 @@ def eval_main(argv: Sequence[str]) -> int:
     from .evaluate import evaluate_set, format_table, write_predictions
 
     try:
-        recognizer = Recognizer.load(args.model, device=args.device, threads=args.threads)
+        recognizer = Recognizer.load(args.model, device=args.device, threads=args.threads,
+                                     int8=False if args.no_int8 else None)
     except (ModelFileError, DeviceError) as exc:
         print(f"unitext eval: {exc}", file=sys.stderr)
         return 1
@@ -265,7 +269,8 @@ def eval_main(argv: Sequence[str]) -> int:
         print(f"{folder.name}: {results[-1].card.n} crops in {results[-1].seconds:.1f}s",
               file=sys.stderr, flush=True)
     guard = "" if recognizer.trim_runaways else " (loop guard off)"
-    print(f"model: {recognizer.model_path} on {recognizer.device}{guard}")
+    weights = ", int8 decoder weights" if recognizer.int8 else ""
+    print(f"model: {recognizer.model_path} on {recognizer.device}{weights}{guard}")
     print(format_table(results))
     if args.out:
         write_predictions(results, args.out)

@@ -44,6 +44,16 @@ def training_samples(copies: int = 4) -> list:
 
 
 def train_tiny_model(run_dir: Path, steps: int = 800) -> Path:
+    """Always on one thread: the thread count changes float summation order, and a tiny model
+    trained from a different order is a different model (whatever test happened to run first
+    and set the thread count must not decide what the later tests read)."""
+    import torch
+
     from training.quick import train_on_samples
-    return train_on_samples(training_samples(), run_dir, steps=steps, model_preset="tiny",
-                            batch_size=10, lr=3e-3)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return train_on_samples(training_samples(), run_dir, steps=steps, model_preset="tiny",
+                                batch_size=10, lr=3e-3)
+    finally:
+        torch.set_num_threads(threads)
