@@ -61,3 +61,17 @@ def test_eval_command_writes_table_predictions_sheet_and_confusions(
     report = (out / "confusions.md").read_text(encoding="utf-8")
     # The tiny model cannot read handwriting lines: there are edits to report there.
     assert "### handwriting sets:" in report and report in printed
+
+
+def test_eval_command_says_which_decoder_weights_it_read_with(tiny_model_path, tmp_path,
+                                                              capsys) -> None:
+    from engine.inference import int8_supported
+    from tests.test_ablation import WORDS, _folder
+    from training.cli import eval_main
+
+    words = _folder(tmp_path, "scene-words", WORDS, 1)
+    common = [str(words), "--model", str(tiny_model_path), "--device", "cpu", "--threads", "1"]
+    assert eval_main([*common, "--no-int8"]) == 0
+    assert "int8" not in capsys.readouterr().out
+    assert eval_main(common) == 0
+    assert ("int8 decoder weights" in capsys.readouterr().out) == int8_supported()
