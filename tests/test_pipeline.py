@@ -44,6 +44,16 @@ def test_smoke_pipeline_runs_end_to_end(tmp_path: Path) -> None:
     before = (out / "student" / "cycle-1" / "last.pt").stat().st_mtime
     assert train_main(args) == 0
     assert (out / "student" / "cycle-1" / "last.pt").stat().st_mtime == before
+    # The multi-task baseline, only when asked: the student's plan and start, no teachers.
+    assert not (out / "baseline-multitask").exists()
+    assert train_main([*args, "--stage", "baseline-multitask"]) == 0
+    base = json.loads((out / "baseline-multitask" / "cycle-1" / "run_config.json").read_text())
+    assert base["teachers"] == {} and base["init_from"] == config["init_from"]
+    assert base["loop"]["steps"] == config["loop"]["steps"]
+    assert base["distill"]["w_ctc"] == config["distill"]["w_ctc"]
+    assert all(base["distill"][k] == 0 for k in ("w_logits", "w_hint", "w_attention",
+                                                 "w_affinity", "conditional_strength"))
+    assert (out / "baseline-multitask" / "cycle-1" / "model.pt").is_file()
 
 
 @pytest.mark.slow

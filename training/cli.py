@@ -190,7 +190,8 @@ def build_train_parser() -> argparse.ArgumentParser:
     p.add_argument("--student-procs", type=int, default=1,
                    help="train the student as N data-parallel processes of one thread each, "
                         "splitting its batch (2 on a 2-core machine)")
-    p.add_argument("--stage", choices=["teacher-scene", "teacher-handwriting", "student"],
+    p.add_argument("--stage", choices=["teacher-scene", "teacher-handwriting", "student",
+                                       "baseline-multitask"],
                    help="only this stage's unfinished cycles (e.g. stages in separate processes)")
     p.add_argument("--allow-asset-change", action="store_true",
                    help="go on although the synthetic-data fonts/texts differ from the run's")

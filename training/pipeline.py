@@ -14,6 +14,10 @@ usable model, and a finished cycle needs only its small ``best.pt`` and ``log.js
 carried into the next session (the exact-resume ``last.pt`` matters only inside a cycle).
 Installing the result as the bundled model is a separate, deliberate step
 (``python -m training.ship``), taken only when the evaluation says it is better.
+
+``--stage baseline-multitask`` trains, only when asked, the paper's multi-task baseline at
+the student's own budget (same model, data, steps, cycles and starting weights; cross-entropy
+and CTC only, no teachers) in ``baseline-multitask/``: what distillation is compared against.
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ from .distill import DistillConfig
 from .loop import LoopConfig
 from .recipes import DataConfig, DomainData, default_shared_data
 from .runs import run_finished
+
+
+BASELINE_STAGE = "baseline-multitask"  # trained only when asked for: a comparison, not the product
 
 
 @dataclass
@@ -254,6 +261,24 @@ def check_assets(out: Path, allow_change: bool = False,
     return now
 
 
+def _train_student_like(stage: Path, name: str, p: PipelinePreset, domains: dict[str, DomainData],
+                        teachers: dict[str, str], distill: DistillConfig,
+                        init_teachers: dict[str, str], args: argparse.Namespace,
+                        remaining) -> None:
+    """Every unfinished cycle of the student's plan in ``stage``, distilled from ``teachers``
+    (none: the multi-task baseline); the first cycle starts from ``p.student_init``'s teacher."""
+    while (k := next_cycle(stage, p.student)) is not None:
+        cfg = _run_config(f"{name}-c{k}", p.student, p, domains, args.device, remaining())
+        cfg.teachers, cfg.distill = dict(teachers), distill
+        cfg.data.domain_weights = {"scene": 0.5, "handwriting": 0.5}
+        if k == 1 and p.student_init:
+            cfg.init_from = init_teachers[p.student_init]
+        run = cycle_dir(stage, k)
+        _train_data_parallel(run, _cycle_config(stage, k, cfg), getattr(args, "student_procs", 1))
+        if not run_finished(run, p.student.steps):
+            raise SystemExit(f"pipeline: stopped during {stage.name}/{run.name}; run again to resume")
+
+
 def main(args: argparse.Namespace) -> int:
     from .cache import render_cache
 
@@ -309,23 +334,22 @@ def main(args: argparse.Namespace) -> int:
             if not run_finished(run, cfg.loop.steps):
                 raise SystemExit(f"pipeline: stopped during {run.parent.name}/{run.name}; "
                                  "run again to resume")
-    if only is not None and only != "student":
+    if only is not None and only not in ("student", BASELINE_STAGE):
         print(f"pipeline: {only} is done")
         return 0
     teachers = {d: str(stage_output(out / f"teacher-{d}")) for d in ("scene", "handwriting")}
-
+    domains = {"scene": scene, "handwriting": hand}
+    if only == BASELINE_STAGE:
+        # The paper's multi-task baseline at the student's own budget: the same model, data,
+        # steps, cycles and starting weights, cross-entropy (+ CTC) only, no teachers.
+        from .ablation import distill_for
+        _train_student_like(out / BASELINE_STAGE, "baseline-multitask", p, domains, {},
+                            distill_for("multitask", p.distill), teachers, args, remaining)
+        print(f"pipeline: {BASELINE_STAGE} is done: {stage_output(out / BASELINE_STAGE)}")
+        return 0
     stage = out / "student"
-    while (k := next_cycle(stage, p.student)) is not None:
-        cfg = _run_config(f"student-c{k}", p.student, p, {"scene": scene, "handwriting": hand},
-                          args.device, remaining())
-        cfg.teachers, cfg.distill = teachers, p.distill
-        cfg.data.domain_weights = {"scene": 0.5, "handwriting": 0.5}
-        if k == 1 and p.student_init:
-            cfg.init_from = teachers[p.student_init]
-        run = cycle_dir(stage, k)
-        _train_data_parallel(run, _cycle_config(stage, k, cfg), getattr(args, "student_procs", 1))
-        if not run_finished(run, p.student.steps):
-            raise SystemExit(f"pipeline: stopped during student/{run.name}; run again to resume")
+    _train_student_like(stage, "student", p, domains, teachers, p.distill, teachers, args,
+                        remaining)
 
     from engine.recognizer import Recognizer
 

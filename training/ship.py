@@ -99,6 +99,9 @@ def model_card(model_path: Path, results: list[SetResult], command: str,
         "- Distilled from a scene-text teacher and a handwriting teacher of the same architecture "
         "(Bhunia et al., ICCV 2021): cross-entropy + logits, glimpse-hint, attention and affinity "
         "losses, conditional domain weighting.",
+        "- Read through `engine/inference.py`, as the application and `unitext read` read: batch "
+        "norms folded into the convolutions and, on the CPU, int8 weights for the decoder's two "
+        "large per-step matrix products. Every figure below is of that path.",
         "",
         "## Training",
         f"- Run: `{meta.get('run', '?')}`, step {meta.get('step', '?')}.",
