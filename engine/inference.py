@@ -13,8 +13,9 @@ model does not need, without changing what it reads:
   gates in one product, the attended feature feeds the LSTM's input gates and its share of
   the output layer in another, and the character embedding's share of the gates becomes a
   lookup table;
-- the greedy loop keeps only what a reading needs: the characters, their probabilities, where
-  each reading ended and whether the model ended it itself.
+- the greedy loop only decodes (no bookkeeping per step): the characters, their
+  probabilities, where each reading ended and whether the model ended it itself are worked
+  out once, after the loop.
 
 Results match :meth:`engine.model.TextRecognizer.greedy` to float rounding (checked in
 ``tests/test_inference.py``). Training never uses this copy: it is built once, from frozen
@@ -43,7 +44,7 @@ class Reading:
     """Greedy readings of a batch: what :class:`engine.recognizer.Recognizer` needs, no more."""
 
     indices: Tensor  # (B, S) predicted class per step (EOS_INDEX once finished)
-    probabilities: Tensor  # (B, S) softmax probability of the predicted class
+    probabilities: Tensor  # (B, S) softmax probability of the predicted class; 0 past the end
     lengths: Tensor  # (B,) characters before the first EOS
     ended_by_model: Tensor  # (B,) True where the decoder chose EOS itself, not a length cap
     encoder_positions: Tensor  # (B,) valid encoder positions of each crop
@@ -121,68 +122,84 @@ class FusedGreedyDecoder(nn.Module):
         super().__init__()
         hidden, glimpse_dim = decoder.hidden, decoder.glimpse_dim
         cell, gen = decoder.cell, decoder.generator
-        w_ih_glimpse, w_ih_embed = cell.weight_ih[:, :glimpse_dim], cell.weight_ih[:, glimpse_dim:]
+        # LSTM gate rows reordered from PyTorch's (i, f, g, o) to (i, f, o, g): one sigmoid
+        # over the first three quarters, one tanh over the last.
+        order = torch.cat([torch.arange(0, 2 * hidden), torch.arange(3 * hidden, 4 * hidden),
+                           torch.arange(2 * hidden, 3 * hidden)]).to(cell.weight_ih.device)
+        w_ih = cell.weight_ih[order]
+        w_ih_glimpse, w_ih_embed = w_ih[:, :glimpse_dim], w_ih[:, glimpse_dim:]
         self.attention_dim = decoder.query_proj.out_features
-        self.gates = 4 * hidden
+        self.hidden, self.gates = hidden, 4 * hidden
+        self.num_classes = gen.out_features
         self.start_index = decoder.start_index
         self.key_proj = decoder.key_proj
         self.int8 = int8
-        # previous h -> [attention query | recurrent gates]
-        self.from_state = Projection(torch.cat([decoder.query_proj.weight, cell.weight_hh]),
-                                     torch.cat([decoder.query_proj.bias,
-                                                cell.bias_hh + cell.bias_ih]), int8)
+        # previous h -> [attention query | recurrent gates (+ both gate biases)]
+        self.from_state = Projection(
+            torch.cat([decoder.query_proj.weight, cell.weight_hh[order]]),
+            torch.cat([decoder.query_proj.bias, (cell.bias_hh + cell.bias_ih)[order]]), int8)
         self.score = decoder.score.weight[0].detach().clone()  # (A,)
-        # glimpse -> [input gates | its share of the output logits]
-        self.from_glimpse = Projection(torch.cat([w_ih_glimpse, gen.weight[:, hidden:]]), None, int8)
+        # glimpse -> [input gates | its share of the output logits (+ the output bias)]
+        self.from_glimpse = Projection(
+            torch.cat([w_ih_glimpse, gen.weight[:, hidden:]]),
+            torch.cat([torch.zeros_like(cell.bias_ih), gen.bias]), int8)
         # previous character -> its share of the gates, one row per class (+ start)
         self.embed_gates = (decoder.embedding.weight @ w_ih_embed.T).detach()
         # new h -> its share of the output logits (small: kept in float)
-        self.w_out = gen.weight[:, :hidden].detach().clone()
-        self.b_out = gen.bias.detach().clone()
-        self.num_classes = gen.out_features
-        self.hidden = hidden
+        self.w_out_t = gen.weight[:, :hidden].detach().T.contiguous()
 
     def forward(self, enc: Tensor, mask: Tensor, max_steps: int) -> Reading:
-        batch = enc.shape[0]
+        """Greedy readings, each ended by its end token or at twice its encoder positions.
+
+        The loop only decodes; where each reading ended, and whether the model ended it, is
+        worked out once afterwards (the same rules as :meth:`AttentionDecoder.forward_greedy`).
+        """
+        batch, hidden = enc.shape[0], self.hidden
         keys = self.key_proj(enc)
-        neg_mask = torch.zeros(mask.shape, dtype=enc.dtype, device=enc.device)
-        neg_mask = neg_mask.masked_fill(~mask, torch.finfo(enc.dtype).min)
-        h = enc.new_zeros(batch, self.hidden)
+        neg_mask = None
+        if not bool(mask.all()):  # no padded positions at batch 1: nothing to mask
+            neg_mask = torch.zeros(mask.shape, dtype=enc.dtype, device=enc.device)
+            neg_mask = neg_mask.masked_fill(~mask, torch.finfo(enc.dtype).min)
+        h = enc.new_zeros(batch, hidden)
         c = torch.zeros_like(h)
         prev = torch.full((batch,), self.start_index, dtype=torch.long, device=enc.device)
-        finished = torch.zeros(batch, dtype=torch.bool, device=enc.device)
-        ended_by_model = torch.zeros_like(finished)
+        seen_end = torch.zeros(batch, dtype=torch.bool, device=enc.device)
         positions = mask.sum(1)
         step_cap = (positions * 2).clamp(max=max_steps - 1)
-        eos = torch.full_like(prev, EOS_INDEX)
-        picks, probs = [], []
-        for t in range(max_steps):
+        last_step = int(step_cap.max())
+        picks, step_logits = [], []
+        for t in range(last_step + 1):
             query, recurrent = self.from_state(h).split([self.attention_dim, self.gates], dim=1)
-            scores = (keys + query[:, None, :]).tanh_().matmul(self.score) + neg_mask
-            glimpse = torch.bmm(torch.softmax(scores, dim=-1)[:, None, :], enc).squeeze(1)
+            scores = (keys + query.unsqueeze(1)).tanh_().matmul(self.score)
+            if neg_mask is not None:
+                scores = scores + neg_mask
+            glimpse = torch.bmm(torch.softmax(scores, dim=-1).unsqueeze(1), enc).squeeze(1)
             input_gates, glimpse_logits = self.from_glimpse(glimpse).split(
                 [self.gates, self.num_classes], dim=1)
-            i, f, g, o = (recurrent + input_gates + self.embed_gates[prev]).chunk(4, dim=1)
-            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-            h = torch.sigmoid(o) * torch.tanh(c)
-            logits = torch.addmm(glimpse_logits, h, self.w_out.T) + self.b_out
-            logits = logits.float()
-            best, idx = logits.max(dim=-1)
-            prob = torch.exp(best - torch.logsumexp(logits, dim=-1))
-            live = ~finished & (t < step_cap)
-            ended_by_model |= live & (idx == EOS_INDEX)
-            idx = torch.where(live, idx, eos)
-            picks.append(idx)
-            probs.append(prob)
-            finished |= idx == EOS_INDEX
-            prev = idx
-            if bool(finished.all()):
+            gates = (recurrent + input_gates).add_(self.embed_gates.index_select(0, prev))
+            i, f, o = gates[:, :3 * hidden].sigmoid().chunk(3, dim=1)
+            c = torch.addcmul(f * c, i, gates[:, 3 * hidden:].tanh())
+            h = o * c.tanh()
+            logits = torch.addmm(glimpse_logits, h, self.w_out_t)
+            prev = logits.argmax(dim=-1)
+            picks.append(prev)
+            step_logits.append(logits)
+            seen_end |= prev == EOS_INDEX
+            if bool(seen_end.all()):
                 break
-        indices = torch.stack(picks, 1)
-        is_eos = indices == EOS_INDEX
-        lengths = torch.where(is_eos.any(1), is_eos.float().argmax(1),
-                              torch.full((batch,), indices.shape[1], device=enc.device))
-        return Reading(indices, torch.stack(probs, 1), lengths.long(), ended_by_model, positions)
+        raw = torch.stack(picks, 1)
+        steps = torch.arange(raw.shape[1], device=raw.device)
+        is_end = raw == EOS_INDEX
+        first_end = torch.where(is_end.any(1), is_end.float().argmax(1),
+                                torch.full_like(step_cap, max_steps))
+        ended_by_model = first_end < step_cap
+        lengths = torch.minimum(first_end, step_cap)
+        width = int(lengths.max()) + 1
+        indices = raw.masked_fill(steps[None, :] >= lengths[:, None], EOS_INDEX)[:, :width]
+        probs = torch.softmax(torch.stack(step_logits, 1)[:, :width].float(), dim=-1)
+        probs = probs.gather(2, raw[:, :width, None]).squeeze(2)
+        probs = probs.masked_fill(steps[None, :width] > lengths[:, None], 0.0)  # past the end
+        return Reading(indices, probs, lengths.long(), ended_by_model, positions)
 
 
 class InferenceModel(nn.Module):
