@@ -82,8 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     rec = Recognizer.load(args.model, device=args.device, threads=args.threads,
                           int8=False if args.no_int8 else None)
     import torch
-    weights = "int8 decoder weights" if rec.int8 else "float weights"
-    print(f"model {rec.model_path} on {rec.device} ({weights}), torch threads {torch.get_num_threads()}")
+    print(f"model {rec.model_path} on {rec.device} ({rec.weights}), torch threads {torch.get_num_threads()}")
     for kind, folder in (("words", args.words), ("lines", args.lines)):
         crops = crops_from_folder(folder, args.n) if (folder / "labels.tsv").is_file() \
             else sample_crops(kind, args.n)

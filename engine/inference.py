@@ -25,6 +25,7 @@ weights, by :class:`engine.recognizer.Recognizer`.
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import warnings
 from dataclasses import dataclass
@@ -83,21 +84,20 @@ class Projection:
     """
 
     def __init__(self, weight: Tensor, bias: Tensor | None, int8: bool):
-        self.weight, self.bias = weight.detach().clone(), None if bias is None else bias.detach().clone()
-        self.packed = None
-        if int8:
-            w = self.weight.float().cpu()
-            scales = (w.abs().amax(dim=1) / 127.0).clamp(min=1e-12).double()
-            with warnings.catch_warnings():  # quantized tensors are marked for a future removal
-                warnings.simplefilter("ignore")
-                q = torch.quantize_per_channel(w, scales, torch.zeros(w.shape[0], dtype=torch.long),
-                                               0, torch.qint8)
-                self.packed = torch.ops.quantized.linear_prepack(
-                    q, None if self.bias is None else self.bias.float().cpu())
-
-    @property
-    def out_features(self) -> int:
-        return self.weight.shape[0]
+        weight = weight.detach()
+        bias = None if bias is None else bias.detach()
+        self.weight = self.bias = self.packed = None
+        if not int8:
+            self.weight, self.bias = weight.clone(), None if bias is None else bias.clone()
+            return
+        w = weight.float().cpu()
+        scales = (w.abs().amax(dim=1) / 127.0).clamp(min=1e-12).double()
+        with warnings.catch_warnings():  # quantized tensors are marked for a future removal
+            warnings.simplefilter("ignore")
+            q = torch.quantize_per_channel(w, scales, torch.zeros(w.shape[0], dtype=torch.long),
+                                           0, torch.qint8)
+            self.packed = torch.ops.quantized.linear_prepack(
+                q, None if bias is None else bias.float().cpu())
 
     def __call__(self, x: Tensor) -> Tensor:
         if self.packed is not None:
@@ -105,8 +105,10 @@ class Projection:
         return F.linear(x, self.weight, self.bias)
 
 
+@functools.cache
 def int8_supported() -> bool:
-    """Whether this PyTorch build can run int8 dynamic-quantized matrix products on the CPU."""
+    """Whether this PyTorch build can run int8 dynamic-quantized matrix products on the CPU
+    (probed once per process: every Recognizer asks)."""
     try:
         Projection(torch.ones(2, 2), torch.zeros(2), int8=True)(torch.ones(1, 2))
     except (RuntimeError, AttributeError) as exc:  # no quantized engine on this platform
@@ -133,7 +135,6 @@ class FusedGreedyDecoder(nn.Module):
         self.num_classes = gen.out_features
         self.start_index = decoder.start_index
         self.key_proj = decoder.key_proj
-        self.int8 = int8
         # previous h -> [attention query | recurrent gates (+ both gate biases)]
         self.from_state = Projection(
             torch.cat([decoder.query_proj.weight, cell.weight_hh[order]]),
@@ -213,13 +214,14 @@ class InferenceModel(nn.Module):
     def __init__(self, model: TextRecognizer, int8: bool = False):
         super().__init__()
         frozen = copy.deepcopy(model).eval()
-        if int8 and next(model.parameters()).device.type != "cpu":
+        on_cpu = next(model.parameters()).device.type == "cpu"
+        if int8 and not on_cpu:
             raise ValueError("int8 decoding runs on the CPU only")
         with torch.no_grad():
             fold_feature_batchnorms(frozen)
             self.decoder = FusedGreedyDecoder(frozen.decoder, int8)
         self.features, self.encoder = frozen.features, frozen.encoder
-        self.channels_last = next(model.parameters()).device.type == "cpu"
+        self.channels_last = on_cpu
         if self.channels_last:
             self.features.to(memory_format=torch.channels_last)
         self.config = model.config

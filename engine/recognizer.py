@@ -53,6 +53,7 @@ class Recognizer:
         if int8 is None:
             int8 = torch.device(device).type == "cpu" and int8_supported()
         self.int8 = int8
+        self.weights = "int8 decoder weights" if int8 else "float weights"  # for reports
         self.reader = InferenceModel(self.model, int8=int8)
         self.charset = charset
         self.metadata = metadata

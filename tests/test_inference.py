@@ -14,6 +14,7 @@ from engine.inference import InferenceModel, Projection, fold_feature_batchnorms
 from engine.model import TextRecognizer
 from engine.recognizer import Recognizer
 from engine.resources import default_model_path
+from tests.support.batches import random_batch
 
 CHARSET = Charset()
 REPO = Path(__file__).resolve().parents[1]
@@ -46,17 +47,9 @@ def _sample_word_crops() -> list[np.ndarray]:
     return crops
 
 
-def _batch(widths: list[int], height: int = 32, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    g = torch.Generator().manual_seed(seed)
-    images = torch.zeros(len(widths), 1, height, max(widths))
-    for i, w in enumerate(widths):
-        images[i, :, :, :w] = torch.rand(1, height, w, generator=g) * 2 - 1
-    return images, torch.tensor(widths)
-
-
 def test_folded_batchnorms_compute_the_same_features() -> None:
     model = _trained_looking_model()
-    images, widths = _batch([40, 200, 130])
+    images, widths = random_batch([40, 200, 130])
     with torch.no_grad():
         expected, lengths = model.features(images, widths)
         folded = _trained_looking_model()
@@ -70,7 +63,7 @@ def test_folded_batchnorms_compute_the_same_features() -> None:
 @pytest.mark.parametrize("widths", [[160], [48, 300, 700]])
 def test_fused_decoder_reads_what_the_model_reads(widths: list[int]) -> None:
     model = _trained_looking_model(seed=1)
-    images, w = _batch(widths, seed=2)
+    images, w = random_batch(widths, seed=2)
     with torch.no_grad():
         expected = model.greedy(images, w, max_steps=40)
     got = InferenceModel(model).read(images, w, max_steps=40)

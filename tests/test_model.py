@@ -8,6 +8,7 @@ import torch
 from engine.charset import EOS_INDEX, Charset
 from engine.config import ModelConfig, preset
 from engine.model import TextRecognizer
+from tests.support.batches import random_batch
 
 CHARSET = Charset()
 
@@ -18,16 +19,8 @@ def model() -> TextRecognizer:
     return TextRecognizer(preset("tiny", num_classes=CHARSET.num_classes)).eval()
 
 
-def _batch(widths: list[int], height: int = 32, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    g = torch.Generator().manual_seed(seed)
-    images = torch.zeros(len(widths), 1, height, max(widths))
-    for i, w in enumerate(widths):
-        images[i, :, :, :w] = torch.rand(1, height, w, generator=g) * 2 - 1
-    return images, torch.tensor(widths)
-
-
 def test_teacher_forcing_outputs_every_step(model: TextRecognizer) -> None:
-    images, widths = _batch([64, 1280])  # a short word and a 1:40 line in one batch
+    images, widths = random_batch([64, 1280])  # a short word and a 1:40 line in one batch
     targets = torch.randint(1, CHARSET.num_classes, (2, 150))
     out = model(images, widths, targets)
     assert out.logits.shape == (2, 150, CHARSET.num_classes)
@@ -41,9 +34,9 @@ def test_teacher_forcing_outputs_every_step(model: TextRecognizer) -> None:
 
 
 def test_result_does_not_depend_on_batch_width(model: TextRecognizer) -> None:
-    word, w = _batch([96], seed=3)
+    word, w = random_batch([96], seed=3)
     alone = model.greedy(word, w, max_steps=20)
-    batch, widths = _batch([96, 700, 1200], seed=4)
+    batch, widths = random_batch([96, 700, 1200], seed=4)
     batch[0] = 0
     batch[0, :, :, :96] = word[0]
     together = model.greedy(batch, widths, max_steps=20)
@@ -58,7 +51,7 @@ def test_result_does_not_depend_on_batch_width(model: TextRecognizer) -> None:
 
 
 def test_greedy_exposes_steps_and_stops_at_end(model: TextRecognizer) -> None:
-    images, widths = _batch([64, 200])
+    images, widths = random_batch([64, 200])
     res = model.greedy(images, widths, max_steps=30)
     s = res.indices.shape[1]
     assert res.steps.logits.shape[:2] == (2, s)
@@ -73,7 +66,7 @@ def test_greedy_exposes_steps_and_stops_at_end(model: TextRecognizer) -> None:
 
 
 def test_step_cap_bounds_length_by_width(model: TextRecognizer) -> None:
-    images, widths = _batch([16])  # 4 encoder positions: at most 9 steps
+    images, widths = random_batch([16])  # 4 encoder positions: at most 9 steps
     res = model.greedy(images, widths, max_steps=100)
     assert int(res.lengths[0]) <= 8
 
@@ -82,7 +75,7 @@ def test_step_cap_bounds_length_by_width(model: TextRecognizer) -> None:
 def test_presets_build_and_train_mode_runs(name: str) -> None:
     cfg = preset(name, num_classes=CHARSET.num_classes)
     m = TextRecognizer(cfg).train()
-    images, widths = _batch([48, 80], height=cfg.height)
+    images, widths = random_batch([48, 80], height=cfg.height)
     out = m(images, widths, torch.randint(1, 20, (2, 5)))
     out.logits.sum().backward()
     assert all(p.grad is not None for p in m.parameters() if p.requires_grad)
@@ -101,7 +94,7 @@ def test_ctc_aux_head_gives_per_position_logits_and_leaves_reading_alone() -> No
     torch.manual_seed(0)
     cfg = preset("tiny", num_classes=CHARSET.num_classes, ctc_aux=True)
     with_head = TextRecognizer(cfg).eval()
-    images, widths = _batch([64, 200])
+    images, widths = random_batch([64, 200])
     targets = torch.tensor([[5, 6, EOS_INDEX], [7, EOS_INDEX, -100]])
     out = with_head(images, widths, targets)
     assert out.ctc_logits is not None

@@ -83,8 +83,7 @@ class UniTextEngine:
         except Exception as exc:  # a missing bundled model, an unreadable file
             raise EngineUnavailable(f"no usable UniText model ({type(exc).__name__}: {exc})") from exc
         import torch
-        weights = "int8 decoder weights" if self.recognizer.int8 else "float weights"
-        self.version = f"{Path(self.recognizer.model_path).name}, {weights}, torch {torch.__version__}"
+        self.version = f"{Path(self.recognizer.model_path).name}, {self.recognizer.weights}, torch {torch.__version__}"
 
     def set_domain(self, domain: str) -> None:
         pass

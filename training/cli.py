@@ -270,7 +270,7 @@ def eval_main(argv: Sequence[str]) -> int:
         print(f"{folder.name}: {results[-1].card.n} crops in {results[-1].seconds:.1f}s",
               file=sys.stderr, flush=True)
     guard = "" if recognizer.trim_runaways else " (loop guard off)"
-    weights = ", int8 decoder weights" if recognizer.int8 else ""
+    weights = f", {recognizer.weights}" if recognizer.int8 else ""
     print(f"model: {recognizer.model_path} on {recognizer.device}{weights}{guard}")
     print(format_table(results))
     if args.out:
