@@ -48,13 +48,15 @@ class Recognizer:
 
     def __init__(self, model: TextRecognizer, charset: Charset, metadata: dict[str, Any],
                  device: torch.device, model_path: str = "<memory>", int8: bool | None = None):
-        """``int8``: decoder weights in int8 (CPU only); None = wherever the CPU supports it."""
-        self.model = model.to(device).eval()
+        """``int8``: decoder weights in int8 (CPU only); None = wherever the CPU supports it.
+
+        Only the inference copy is kept, not ``model`` itself: one set of weights in memory."""
+        model = model.to(device).eval()
         if int8 is None:
             int8 = torch.device(device).type == "cpu" and int8_supported()
         self.int8 = int8
         self.weights = "int8 decoder weights" if int8 else "float weights"  # for reports
-        self.reader = InferenceModel(self.model, int8=int8)
+        self.reader = InferenceModel(model, int8=int8)
         self.charset = charset
         self.metadata = metadata
         self.device = str(device)
