@@ -12,16 +12,14 @@ crops, each with both readings) than by setting two unpaired figures side by sid
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .metrics import alnum_ci, collapse_ws, edit_distance
-
-SUFFIX = ".predictions.tsv"
+from .evaluate import PREDICTIONS_SUFFIX, guess_domain, read_predictions
+from .metrics import score_pair
 
 
 @dataclass
@@ -35,22 +33,16 @@ class PairedSet:
     ref_chars: np.ndarray  # (n,) raw reference length
 
 
-def read_predictions(path: Path) -> dict[str, tuple[str, str]]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t"))
-    return {row["key"]: (row["reference"], row["prediction"]) for row in rows}
-
-
 def pair_sets(dir_a: Path, dir_b: Path) -> list[PairedSet]:
     """Sets present in both folders; refuses crops or references that do not match."""
     domains = json.loads((dir_a / "summary.json").read_text(encoding="utf-8"))
-    names = sorted(p.name[:-len(SUFFIX)] for p in dir_a.glob(f"*{SUFFIX}")
+    names = sorted(p.name[:-len(PREDICTIONS_SUFFIX)] for p in dir_a.glob(f"*{PREDICTIONS_SUFFIX}")
                    if (dir_b / p.name).is_file())
     if not names:
         raise ValueError(f"no predictions file is in both {dir_a} and {dir_b}")
     paired = []
     for name in names:
-        a, b = (read_predictions(d / f"{name}{SUFFIX}") for d in (dir_a, dir_b))
+        a, b = (read_predictions(d / f"{name}{PREDICTIONS_SUFFIX}") for d in (dir_a, dir_b))
         if a.keys() != b.keys():
             raise ValueError(f"{name}: the two folders scored different crops "
                              f"({len(a)} and {len(b)}; same --limit?)")
@@ -59,11 +51,11 @@ def pair_sets(dir_a: Path, dir_b: Path) -> list[PairedSet]:
             ref_b, hyp_b = b[key]
             if ref_b != ref:
                 raise ValueError(f"{name}: {key} has two references: {ref!r} and {ref_b!r}")
-            ref_ws = collapse_ws(ref)
-            correct.append([alnum_ci(ref) == alnum_ci(h) for h in (hyp_a, hyp_b)])
-            edits.append([edit_distance(ref_ws, collapse_ws(h)) for h in (hyp_a, hyp_b)])
-            ref_chars.append(len(ref_ws))
-        domain = domains.get(name, {}).get("domain", "scene")
+            scores = [score_pair(ref, hyp) for hyp in (hyp_a, hyp_b)]
+            correct.append([s.exact_ci for s in scores])
+            edits.append([s.edits for s in scores])
+            ref_chars.append(scores[0].ref_chars)
+        domain = domains.get(name, {}).get("domain") or guess_domain(Path(name))
         paired.append(PairedSet(name, domain, np.asarray(correct, float),
                                 np.asarray(edits, float), np.asarray(ref_chars, float)))
     return paired

@@ -23,6 +23,7 @@ from engine.recognizer import Prediction, Recognizer
 from .metrics import ScoreCard
 
 SCENE, HANDWRITING = "scene", "handwriting"
+PREDICTIONS_SUFFIX = ".predictions.tsv"  # one file per set in an ``unitext eval --out`` folder
 
 
 @dataclass
@@ -134,7 +135,7 @@ def write_predictions(results: Sequence[SetResult], out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = {}
     for r in results:
-        with (out_dir / f"{r.name}.predictions.tsv").open("w", encoding="utf-8", newline="") as fh:
+        with (out_dir / f"{r.name}{PREDICTIONS_SUFFIX}").open("w", encoding="utf-8", newline="") as fh:
             w = csv.writer(fh, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
             w.writerow(["key", "reference", "prediction", "confidence"])
             for key, ref, hyp, conf in r.predictions:
@@ -143,3 +144,10 @@ def write_predictions(results: Sequence[SetResult], out_dir: Path) -> None:
     for domain, c in domain_averages(results).items():
         summary[f"pooled-{domain}"] = {"domain": domain, **c.summary()}
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+
+
+def read_predictions(path: Path) -> dict[str, tuple[str, str]]:
+    """A predictions file of :func:`write_predictions`: crop key -> (reference, prediction)."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    return {row["key"]: (row["reference"], row["prediction"]) for row in rows}

@@ -35,6 +35,25 @@ def alnum_ci(text: str) -> str:
     return _NON_ALNUM.sub("", text.lower())
 
 
+@dataclass(frozen=True)
+class PairScore:
+    """One reading against its reference, under every convention above."""
+
+    exact: bool
+    exact_ci: bool
+    edits: int
+    ref_chars: int
+    edits_ci: int
+    ref_chars_ci: int
+
+
+def score_pair(reference: str, hypothesis: str) -> PairScore:
+    ref, hyp = collapse_ws(reference), collapse_ws(hypothesis)
+    ref_ci, hyp_ci = alnum_ci(ref), alnum_ci(hyp)
+    return PairScore(ref == hyp, ref_ci == hyp_ci, edit_distance(ref, hyp), len(ref),
+                     edit_distance(ref_ci, hyp_ci), len(ref_ci))
+
+
 @dataclass
 class ScoreCard:
     """Accumulates predictions against references for one evaluation set."""
@@ -49,19 +68,17 @@ class ScoreCard:
     errors: list[tuple[int, str, str, int]] = field(default_factory=list)  # (i, ref, hyp, dist)
 
     def add(self, reference: str, hypothesis: str) -> int:
-        ref, hyp = collapse_ws(reference), collapse_ws(hypothesis)
-        dist = edit_distance(ref, hyp)
-        ref_ci, hyp_ci = alnum_ci(ref), alnum_ci(hyp)
-        self.exact += ref == hyp
-        self.exact_ci += ref_ci == hyp_ci
-        self.edits += dist
-        self.ref_chars += len(ref)
-        self.edits_ci += edit_distance(ref_ci, hyp_ci)
-        self.ref_chars_ci += len(ref_ci)
-        if dist:
-            self.errors.append((self.n, ref, hyp, dist))
+        score = score_pair(reference, hypothesis)
+        self.exact += score.exact
+        self.exact_ci += score.exact_ci
+        self.edits += score.edits
+        self.ref_chars += score.ref_chars
+        self.edits_ci += score.edits_ci
+        self.ref_chars_ci += score.ref_chars_ci
+        if score.edits:
+            self.errors.append((self.n, collapse_ws(reference), collapse_ws(hypothesis), score.edits))
         self.n += 1
-        return dist
+        return score.edits
 
     def extend(self, pairs: Iterable[tuple[str, str]]) -> None:
         for ref, hyp in pairs:
